@@ -1,0 +1,115 @@
+"""Streamable HTTP transport: POST, GET, headers, Origin, ids and message validity (basic/transports, basic/index)."""
+
+from __future__ import annotations
+
+from mcp_harness.core import JSON, SSE
+from mcp_harness.plugin import Harness, check
+from mcp_harness.scenarios import call_tool, list_tools, ping_message, raw_post
+
+FOREIGN_ORIGIN = "http://mcp-harness-foreign-origin.example"
+BAD_VERSIONS = ("1900-01-01", "not-a-version")
+
+
+@check("transport.post.notification-202")
+def test_notification_and_response_202(h: Harness) -> None:
+    s = h.session(initialize=False)
+    s.initialize(initialized=False)
+    posted = [s.notify("notifications/initialized")]
+    elicitation = h.target.tools["elicitation"]
+    if elicitation.name in list_tools(s):
+        call_tool(s, elicitation)  # the client's answer to elicitation/create is a POSTed JSON-RPC response
+        posted += [ex for ex in s.core.exchanges if ex.purpose == "response"]
+    bad = [
+        f"{ex.purpose} → HTTP {ex.status}, {len(ex.body)} body bytes" for ex in posted if ex.status != 202 or ex.body
+    ]
+    h.require(not bad, "; ".join(bad))
+    kinds = sorted({ex.purpose for ex in posted})
+    h.observe(f"202 with no body for {len(posted)} POST(s): {', '.join(kinds)}")
+
+
+@check("transport.post.request-content-type")
+def test_request_content_type(h: Harness) -> None:
+    s = h.session()
+    answered = [ex for ex in s.core.exchanges if ex.purpose == "initialize"]
+    answered += [raw_post(s, {"jsonrpc": "2.0", "id": s.core.next_id(), "method": m}) for m in ("ping", "tools/list")]
+    bad = [
+        f"{ex.message['method'] if ex.message else '?'} → {ex.headers.get('content-type')!r}"
+        for ex in answered
+        if ex.status == 200 and ex.content_type not in (JSON, SSE)
+    ]
+    h.require(not bad, "requests answered with another Content-Type: " + "; ".join(bad))
+    h.observe(", ".join(f"{ex.message['method']}: {ex.content_type}" for ex in answered if ex.message))
+
+
+@check("transport.post.accept-header")
+def test_partial_accept(h: Harness) -> None:
+    s = h.session()
+    ex = raw_post(s, ping_message(s), Accept=JSON)
+    h.info(f"a POST with Accept: {JSON} only was answered HTTP {ex.status} ({ex.content_type or 'no body'})")
+
+
+@check("transport.get.sse-or-405")
+def test_get_stream_or_405(h: Harness) -> None:
+    s = h.session()
+    ex = s.raw("GET", s.core.headers(accept=SSE, content_type=None))
+    ok = ex.status == 405 or (ex.status is not None and 200 <= ex.status < 300 and ex.content_type == SSE)
+    h.require(ok, f"GET was answered HTTP {ex.status} with Content-Type {ex.headers.get('content-type')!r}")
+    h.observe("SSE stream offered" if ex.status != 405 else "no GET stream (405)")
+
+
+@check("transport.version-header.invalid-400")
+def test_invalid_protocol_version_header(h: Harness) -> None:
+    s = h.session()
+    statuses = {v: raw_post(s, ping_message(s), MCP_Protocol_Version=v).status for v in BAD_VERSIONS}
+    wrong = {v: st for v, st in statuses.items() if st != 400}
+    h.require(not wrong, f"requests with an invalid MCP-Protocol-Version got {wrong}, expected 400")
+
+
+@check("transport.origin.invalid-403")
+def test_foreign_origin_refused(h: Harness) -> None:
+    s = h.session()
+    in_session = raw_post(s, ping_message(s), Origin=FOREIGN_ORIGIN).status
+    fresh = h.session(initialize=False)
+    init = fresh.core.initialize()
+    init.http.headers["Origin"] = FOREIGN_ORIGIN
+    at_initialize = fresh.send(init).status
+    statuses = {"initialize": at_initialize, "tools/list in a session": in_session}
+    if h.version >= "2025-11-25":
+        wrong = {k: v for k, v in statuses.items() if v != 403}
+        h.require(not wrong, f"requests with Origin {FOREIGN_ORIGIN} got {wrong}, expected 403")
+    else:
+        wrong = {k: v for k, v in statuses.items() if v is None or not 400 <= v < 500}
+        h.require(not wrong, f"requests with Origin {FOREIGN_ORIGIN} were not refused: {wrong}")
+    h.observe(f"refused: {statuses}")
+
+
+@check("jsonrpc.response.same-id")
+def test_response_id_matches(h: Harness) -> None:
+    s = h.session()
+    sent = [ping_message(s), {**ping_message(s), "id": f"mcp-harness-{s.core.next_id()}"}]
+    wrong = []
+    for message in sent:
+        ex = raw_post(s, message)
+        ids = [m.get("id") for m in ex.messages if "method" not in m and ("result" in m or "error" in m)]
+        if ids != [message["id"]]:
+            wrong.append(f"request id {message['id']!r} answered with id(s) {ids}")
+    h.require(not wrong, "; ".join(wrong))
+    h.observe("integer and string ids echoed")
+
+
+@check("schema.server-messages")
+def test_messages_match_schema(h: Harness) -> None:
+    s = h.session()
+    tools = list_tools(s)
+    for role in ("progress",):
+        spec = h.target.tools[role]
+        if spec.name in tools:
+            call_tool(s, spec, progress=True)
+    if "echo" in tools:
+        s.call("tools/call", {"name": "echo", "arguments": {"text": "mcp-harness"}})
+    problems = [v.detail for v in s.core.violations if v.rule == "schema.server-messages"]
+    h.require(
+        not problems, f"{len(problems)} message(s) do not match the {h.version} schema: " + "; ".join(problems[:5])
+    )
+    count = sum(len(ex.messages) for ex in s.core.exchanges)
+    h.observe(f"{count} server messages valid against the {h.version} schema")

@@ -1,0 +1,413 @@
+"""The requirement catalogue: every check's id, level, versions, spec reference and quoted requirement.
+
+One place. Checks refer to entries by id; reports take the level, reference and quote from here. When
+a rule's wording (or its level) changed between revisions, the entry has one row per wording and the
+negotiated version picks the row. Quotes are copied from the pinned specification (see
+`../shared/spec/REQUIREMENTS.md`); nothing here paraphrases the spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mcp_harness.core import STATEFUL_VERSIONS
+
+V0326, V0618, V1125 = STATEFUL_VERSIONS
+FROM_0326 = (V0326, V0618, V1125)
+FROM_0618 = (V0618, V1125)
+LIFECYCLE = "basic/lifecycle"
+TRANSPORTS = "basic/transports"
+SESSIONS = "session-management"
+
+
+@dataclass(frozen=True)
+class Row:
+    versions: tuple[str, ...]
+    level: str  # MUST / SHOULD / MAY (MUST NOT counts as MUST, SHOULD NOT as SHOULD)
+    page: str  # e.g. "basic/transports"
+    section: str  # anchor on that page
+    quote: str
+    rule: str = ""  # the REQUIREMENTS.md id, when it differs from the check id
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    area: str  # lifecycle / session / transport / expiry / jsonrpc
+    title: str
+    rows: tuple[Row, ...]
+    kind: str = "check"  # "check" (can fail; has a mutant) or "info" (records what the spec leaves open)
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        return tuple(v for row in self.rows for v in row.versions)
+
+    def row(self, version: str) -> Row | None:
+        return next((r for r in self.rows if version in r.versions), None)
+
+    def spec_ref(self, version: str) -> str:
+        row = self.row(version) or self.rows[-1]
+        v = version if version in row.versions else row.versions[-1]
+        return f"{v}/{row.page}#{row.section}"
+
+
+def _session_rows(quote_0326: str, quote_1125: str, level: str, section: str = SESSIONS) -> tuple[Row, ...]:
+    """Rows for the session-management sentences, which changed only the header's spelling in 2025-11-25."""
+    return (
+        Row((V0326, V0618), level, TRANSPORTS, section, quote_0326),
+        Row((V1125,), level, TRANSPORTS, section, quote_1125),
+    )
+
+
+EXPIRED_404 = (
+    Row(
+        FROM_0326,
+        "MUST",
+        TRANSPORTS,
+        SESSIONS,
+        "The server **MAY** terminate the session at any time, after which it **MUST** respond to requests "
+        "containing that session ID with HTTP 404 Not Found.",
+        rule="transport.session.expired-404",
+    ),
+)
+
+CATALOGUE: tuple[Requirement, ...] = (
+    Requirement(
+        "lifecycle.init.server-responds",
+        "lifecycle",
+        "initialize is answered with the server's capabilities and information",
+        (
+            Row(
+                FROM_0326,
+                "MUST",
+                LIFECYCLE,
+                "initialization",
+                "The server **MUST** respond with its own capabilities and information:",
+            ),
+        ),
+    ),
+    Requirement(
+        "lifecycle.version.server-echo",
+        "lifecycle",
+        "a supported requested version is answered with the same version",
+        (
+            Row(
+                FROM_0326,
+                "MUST",
+                LIFECYCLE,
+                "version-negotiation",
+                "If the server supports the requested protocol version, it **MUST** respond with the same version.",
+            ),
+        ),
+    ),
+    Requirement(
+        "lifecycle.version.server-counter-offer",
+        "lifecycle",
+        "an unsupported requested version is answered with a version the server supports",
+        (
+            Row(
+                FROM_0326,
+                "MUST",
+                LIFECYCLE,
+                "version-negotiation",
+                "Otherwise, the server **MUST** respond with another protocol version it supports.",
+            ),
+        ),
+    ),
+    Requirement(
+        "lifecycle.init.first-interaction",
+        "lifecycle",
+        "a request sent before initialize is not served",
+        (
+            Row(
+                FROM_0326,
+                "MUST",
+                LIFECYCLE,
+                "initialization",
+                "The initialization phase **MUST** be the first interaction between client and server.",
+            ),
+        ),
+    ),
+    Requirement(
+        "transport.post.notification-202",
+        "transport",
+        "a POSTed notification or response is answered 202 with no body",
+        (
+            Row(
+                (V0326,),
+                "MUST",
+                TRANSPORTS,
+                "sending-messages-to-the-server",
+                "If the input consists solely of (any number of) JSON-RPC _responses_ or _notifications_: … If the "
+                "server accepts the input, the server **MUST** return HTTP status code 202 Accepted with no body.",
+            ),
+            Row(
+                FROM_0618,
+                "MUST",
+                TRANSPORTS,
+                "sending-messages-to-the-server",
+                "If the input is a JSON-RPC _response_ or _notification_: … If the server accepts the input, the "
+                "server **MUST** return HTTP status code 202 Accepted with no body.",
+            ),
+        ),
+    ),
+    Requirement(
+        "transport.post.request-content-type",
+        "transport",
+        "a request is answered as application/json or text/event-stream",
+        (
+            Row(
+                (V0326,),
+                "MUST",
+                TRANSPORTS,
+                "sending-messages-to-the-server",
+                "If the input contains any number of JSON-RPC _requests_, the server **MUST** either return "
+                "`Content-Type: text/event-stream`, to initiate an SSE stream, or `Content-Type: application/json`, "
+                "to return one JSON object. The client **MUST** support both these cases.",
+            ),
+            Row(
+                FROM_0618,
+                "MUST",
+                TRANSPORTS,
+                "sending-messages-to-the-server",
+                "If the input is a JSON-RPC _request_, the server **MUST** either return "
+                "`Content-Type: text/event-stream`, to initiate an SSE stream, or `Content-Type: application/json`, "
+                "to return one JSON object. The client **MUST** support both these cases.",
+            ),
+        ),
+    ),
+    Requirement(
+        "transport.post.accept-header",
+        "transport",
+        "how the server treats a POST whose Accept lists only application/json",
+        (
+            Row(
+                FROM_0326,
+                "MAY",
+                TRANSPORTS,
+                "sending-messages-to-the-server",
+                "The client **MUST** include an `Accept` header, listing both `application/json` and "
+                "`text/event-stream` as supported content types.",
+            ),
+        ),
+        kind="info",
+    ),
+    Requirement(
+        "transport.get.sse-or-405",
+        "transport",
+        "GET is answered with an SSE stream or 405",
+        (
+            Row(
+                FROM_0326,
+                "MUST",
+                TRANSPORTS,
+                "listening-for-messages-from-the-server",
+                "The server **MUST** either return `Content-Type: text/event-stream` in response to this HTTP GET, "
+                "or else return HTTP 405 Method Not Allowed, indicating that the server does not offer an SSE "
+                "stream at this endpoint.",
+            ),
+        ),
+    ),
+    Requirement(
+        "transport.version-header.invalid-400",
+        "transport",
+        "an invalid MCP-Protocol-Version header is answered 400",
+        (
+            Row(
+                FROM_0618,
+                "MUST",
+                TRANSPORTS,
+                "protocol-version-header",
+                "If the server receives a request with an invalid or unsupported `MCP-Protocol-Version`, it "
+                "**MUST** respond with `400 Bad Request`.",
+            ),
+        ),
+    ),
+    Requirement(
+        "transport.origin.invalid-403",
+        "transport",
+        "a request with a foreign Origin is refused (403 from 2025-11-25)",
+        (
+            Row(
+                (V0326, V0618),
+                "MUST",
+                TRANSPORTS,
+                "security-warning",
+                "Servers **MUST** validate the `Origin` header on all incoming connections to prevent DNS "
+                "rebinding attacks",
+                rule="transport.origin.validate",
+            ),
+            Row(
+                (V1125,),
+                "MUST",
+                TRANSPORTS,
+                "security-warning",
+                "If the `Origin` header is present and invalid, servers **MUST** respond with HTTP 403 Forbidden. "
+                "The HTTP response body **MAY** comprise a JSON-RPC _error response_ that has no `id`",
+            ),
+        ),
+    ),
+    Requirement(
+        "jsonrpc.response.same-id",
+        "jsonrpc",
+        "a response carries the id of the request it answers",
+        (
+            Row(
+                (V0326, V0618),
+                "MUST",
+                "basic/index",
+                "responses",
+                "Responses **MUST** include the same ID as the request they correspond to.",
+            ),
+            Row(
+                (V1125,),
+                "MUST",
+                "basic/index",
+                "result-responses",
+                "Result responses **MUST** include the same ID as the request they correspond to.",
+            ),
+        ),
+    ),
+    Requirement(
+        "schema.server-messages",
+        "jsonrpc",
+        "every server message is valid against the version's schema.json",
+        (
+            Row(
+                FROM_0326,
+                "MUST",
+                "basic/index",
+                "schema",
+                "All messages between MCP clients and servers **MUST** follow the JSON-RPC 2.0 specification. … "
+                "The full specification of the protocol is defined as a TypeScript schema. This is the source of "
+                "truth for all protocol messages and structures.",
+                rule="jsonrpc.message.jsonrpc-2",
+            ),
+        ),
+    ),
+    Requirement(
+        "transport.session.assign-at-init",
+        "session",
+        "a session id is issued at initialize (required when the target is declared stateful)",
+        _session_rows(
+            "A server using the Streamable HTTP transport **MAY** assign a session ID at initialization time, by "
+            "including it in an `Mcp-Session-Id` header on the HTTP response containing the `InitializeResult`.",
+            "A server using the Streamable HTTP transport **MAY** assign a session ID at initialization time, by "
+            "including it in an `MCP-Session-Id` header on the HTTP response containing the `InitializeResult`.",
+            "MAY",
+        ),
+    ),
+    Requirement(
+        "transport.session.id-visible-ascii",
+        "session",
+        "the session id holds only visible ASCII (0x21–0x7E)",
+        (
+            Row(
+                FROM_0326,
+                "MUST",
+                TRANSPORTS,
+                SESSIONS,
+                "The session ID **MUST** only contain visible ASCII characters (ranging from 0x21 to 0x7E).",
+            ),
+        ),
+    ),
+    Requirement(
+        "transport.session.id-secure",
+        "session",
+        "session ids are unique across sessions",
+        (
+            Row(
+                FROM_0326,
+                "SHOULD",
+                TRANSPORTS,
+                SESSIONS,
+                "The session ID **SHOULD** be globally unique and cryptographically secure (e.g., a securely "
+                "generated UUID, a JWT, or a cryptographic hash).",
+            ),
+        ),
+    ),
+    Requirement(
+        "transport.session.id-format",
+        "session",
+        "what the session ids look like (length, characters)",
+        (
+            Row(
+                FROM_0326,
+                "MAY",
+                TRANSPORTS,
+                SESSIONS,
+                "The session ID **SHOULD** be globally unique and cryptographically secure (e.g., a securely "
+                "generated UUID, a JWT, or a cryptographic hash).",
+                rule="transport.session.id-secure",
+            ),
+        ),
+        kind="info",
+    ),
+    Requirement(
+        "transport.session.missing-id-400",
+        "session",
+        "a request without the session id is answered 400",
+        _session_rows(
+            "Servers that require a session ID **SHOULD** respond to requests without an `Mcp-Session-Id` header "
+            "(other than initialization) with HTTP 400 Bad Request.",
+            "Servers that require a session ID **SHOULD** respond to requests without an `MCP-Session-Id` header "
+            "(other than initialization) with HTTP 400 Bad Request.",
+            "SHOULD",
+        ),
+    ),
+    Requirement(
+        "transport.session.expired-404",
+        "session",
+        "after DELETE, requests with that session id get 404 (or DELETE is refused with 405)",
+        (
+            *EXPIRED_404,
+            Row(
+                FROM_0326,
+                "MAY",
+                TRANSPORTS,
+                SESSIONS,
+                "The server **MAY** respond to this request with HTTP 405 Method Not Allowed, indicating that the "
+                "server does not allow clients to terminate sessions.",
+                rule="transport.session.delete-405",
+            ),
+        ),
+    ),
+    Requirement(
+        "transport.session.unknown-id",
+        "session",
+        "the answer to a session id the server never issued",
+        EXPIRED_404,
+        kind="info",
+    ),
+    Requirement(
+        "transport.session.isolation",
+        "session",
+        "concurrent sessions are isolated: nothing of one appears on another's streams",
+        (
+            Row(
+                FROM_0326,
+                "MUST",
+                TRANSPORTS,
+                "multiple-connections",
+                "The server **MUST** send each of its JSON-RPC messages on only one of the connected streams; that "
+                "is, it **MUST NOT** broadcast the same message across multiple streams.",
+                rule="transport.multi.no-broadcast",
+            ),
+        ),
+    ),
+    Requirement(
+        "transport.session.expired-404.idle",
+        "expiry",
+        "a session idle past the timeout gets 404, and the same client can initialize anew",
+        EXPIRED_404,
+    ),
+)
+
+BY_ID: dict[str, Requirement] = {r.id: r for r in CATALOGUE}
+
+
+def get(check_id: str) -> Requirement:
+    try:
+        return BY_ID[check_id]
+    except KeyError:
+        raise KeyError(f"unknown check id {check_id!r}") from None

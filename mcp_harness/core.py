@@ -1,0 +1,525 @@
+"""The MCP session core: sans-IO, one place for every protocol rule the harness applies as a client.
+
+Fed HTTP response starts, body bytes and ends; returns events. It builds JSON-RPC messages and the HTTP
+requests that carry them, correlates responses to request ids, decodes SSE, answers server→client
+requests through pluggable handlers, tracks progress tokens and the session state (id, negotiated
+version, server capabilities), and validates every server message against the negotiated version's
+schema. It never touches a socket: the httpx driver (conformance) and the Locust driver (load) are thin
+loops around it, and the wire log and every reporter consume the events it returns.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcp_harness import schema
+from mcp_harness.sse import SSEDecoder, SSEEvent
+
+LATEST_VERSION = "2025-11-25"
+# The versions whose Streamable HTTP transport has sessions and `initialize`, oldest first.
+STATEFUL_VERSIONS = ("2025-03-26", "2025-06-18", "2025-11-25")
+ACCEPT_POST = "application/json, text/event-stream"
+JSON = "application/json"
+SSE = "text/event-stream"
+
+Message = dict[str, Any]
+Handler = Callable[[Mapping[str, Any]], Message]
+
+
+class ServerError(Exception):
+    """A JSON-RPC error a handler raises to answer a server request with an error response."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def session_header(version: str | None) -> str:
+    """The spelling of the session header in the version's text (HTTP matches it case-insensitively)."""
+    return "MCP-Session-Id" if (version or LATEST_VERSION) >= "2025-11-25" else "Mcp-Session-Id"
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+# --- HTTP request descriptions and exchanges ------------------------------------------------------
+
+
+@dataclass
+class HttpRequest:
+    """What a driver must send: the core decides method, headers and body; the driver adds the URL."""
+
+    method: str
+    headers: dict[str, str]
+    body: bytes | None = None
+
+
+@dataclass(eq=False)
+class Exchange:
+    """One HTTP request and its response, including the SSE stream it may carry."""
+
+    number: int
+    http: HttpRequest
+    message: Message | None = None  # the JSON-RPC message sent, if any
+    purpose: str = ""  # "initialize", "request", "notification", "response", "stream", "delete", "raw"
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
+    body: bytearray = field(default_factory=bytearray)  # non-SSE body bytes
+    sse: SSEDecoder | None = None
+    events: list[SSEEvent] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)  # JSON-RPC messages received on this exchange
+    ended: bool = False
+
+    @property
+    def content_type(self) -> str:
+        return media_type(self.headers.get("content-type"))
+
+    @property
+    def request_id(self) -> Any:
+        return None if self.message is None else self.message.get("id")
+
+    def response(self) -> Message | None:
+        """The JSON-RPC response to the request this exchange carried, once received on it."""
+        rid = self.request_id
+        for m in self.messages:
+            if ("result" in m or "error" in m) and "method" not in m and m.get("id") == rid:
+                return m
+        return None
+
+
+# --- events -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Event:
+    exchange: Exchange
+
+
+@dataclass
+class Sent(Event):
+    pass
+
+
+@dataclass
+class ResponseStarted(Event):
+    pass
+
+
+@dataclass
+class SSEReceived(Event):
+    event: SSEEvent
+
+
+@dataclass
+class MessageReceived(Event):
+    message: Message
+    kind: str  # "response", "request", "notification"
+
+
+@dataclass
+class Violation(Event):
+    """Something the server sent that breaks a rule; `rule` is the catalogue id it bears on."""
+
+    rule: str
+    detail: str
+
+
+@dataclass
+class Reply(Event):
+    """A handler answered a server request: the driver must POST `outgoing` (while reading on)."""
+
+    outgoing: Exchange
+
+
+@dataclass
+class ResponseEnded(Event):
+    pass
+
+
+@dataclass
+class SessionGone(Event):
+    """HTTP 404 to a request that carried the session id: the session was terminated."""
+
+
+@dataclass
+class Progress:
+    progress: float
+    total: float | None
+    message: str | None
+    exchange: Exchange
+
+
+@dataclass
+class Pending:
+    method: str
+    exchange: Exchange
+    progress_token: str | int | None = None
+
+
+# --- default handlers for server→client requests ----------------------------------------------------
+
+
+def _sample_value(prop: Mapping[str, Any]) -> Any:
+    if "default" in prop:
+        return prop["default"]
+    if prop.get("enum"):
+        return prop["enum"][0]
+    if prop.get("oneOf"):
+        return prop["oneOf"][0].get("const")
+    kind = prop.get("type")
+    if kind == "boolean":
+        return True
+    if kind in ("integer", "number"):
+        return prop.get("minimum", 1)
+    if kind == "array":
+        items = prop.get("items", {})
+        choices = items.get("enum") or [c.get("const") for c in items.get("anyOf", [])]
+        return choices[:1]
+    return "mcp-harness"[: prop.get("maxLength", 64)].ljust(prop.get("minLength", 0), "x")
+
+
+def accept_elicitation(params: Mapping[str, Any]) -> Message:
+    """Accept a form elicitation with content that satisfies the requested (flat) schema."""
+    if params.get("mode") == "url":
+        return {"action": "accept"}
+    props = params.get("requestedSchema", {}).get("properties", {})
+    return {"action": "accept", "content": {name: _sample_value(p) for name, p in props.items()}}
+
+
+def sample_text(params: Mapping[str, Any]) -> Message:
+    return {
+        "role": "assistant",
+        "content": {"type": "text", "text": "mcp-harness sampled text"},
+        "model": "mcp-harness-model",
+        "stopReason": "endTurn",
+    }
+
+
+DEFAULT_HANDLERS: dict[str, Handler] = {
+    "ping": lambda params: {},
+    "elicitation/create": accept_elicitation,
+    "sampling/createMessage": sample_text,
+    "roots/list": lambda params: {"roots": []},
+}
+# Which client capability each handler stands for (ping needs none).
+HANDLER_CAPABILITY = {"elicitation/create": "elicitation", "sampling/createMessage": "sampling", "roots/list": "roots"}
+
+
+# --- the session ------------------------------------------------------------------------------------
+
+
+class Session:
+    """One MCP session as a client sees it. Not thread-safe: a driver serialises calls into it."""
+
+    _tags = itertools.count(1)
+    # Request ids are unique across all sessions of the process, so that a response routed to the wrong
+    # session can never pass for one of that session's own.
+    _ids = itertools.count(1)
+
+    def __init__(
+        self,
+        *,
+        requested_version: str = LATEST_VERSION,
+        client_info: Mapping[str, str] | None = None,
+        handlers: Mapping[str, Handler] | None = None,
+        base_headers: Mapping[str, str] | None = None,
+        validate: bool = True,
+    ) -> None:
+        self.requested_version = requested_version
+        self.client_info = dict(client_info or {"name": "mcp-harness", "version": "0"})
+        self.handlers: dict[str, Handler] = dict(DEFAULT_HANDLERS if handlers is None else handlers)
+        self.base_headers = dict(base_headers or {})
+        self.validate = validate
+        self.tag = f"s{next(self._tags)}"  # makes ids and progress tokens distinct across sessions
+        self.session_id: str | None = None
+        self.protocol_version: str | None = None
+        self.server_capabilities: dict[str, Any] = {}
+        self.server_info: dict[str, Any] = {}
+        self.initialize_result: Message | None = None
+        self.gone = False  # a request with our session id got 404
+        self.pending: dict[Any, Pending] = {}
+        self.responses: dict[Any, Message] = {}
+        self.progress: dict[str | int, list[Progress]] = {}
+        self.violations: list[Violation] = []
+        self.exchanges: list[Exchange] = []
+        self._exchange_numbers = itertools.count(1)
+        self._requests_seen: set[Any] = set()
+
+    # -- state --
+
+    @property
+    def capabilities(self) -> dict[str, Any]:
+        """Client capabilities advertised at initialize: one per handler present."""
+        return {cap: {} for method, cap in HANDLER_CAPABILITY.items() if method in self.handlers}
+
+    @property
+    def version(self) -> str:
+        return self.protocol_version or self.requested_version
+
+    def reset(self) -> None:
+        """Forget the session (after a 404) so the next initialize starts a new one, same client."""
+        self.session_id = None
+        self.protocol_version = None
+        self.gone = False
+        self.initialize_result = None
+
+    # -- building what to send --
+
+    def headers(self, *, accept: str = ACCEPT_POST, content_type: str | None = JSON) -> dict[str, str]:
+        h = dict(self.base_headers)
+        h["Accept"] = accept
+        if content_type:
+            h["Content-Type"] = content_type
+        if self.session_id is not None:
+            h[session_header(self.protocol_version)] = self.session_id
+        if self.protocol_version and self.protocol_version >= "2025-06-18":
+            h["MCP-Protocol-Version"] = self.protocol_version
+        return h
+
+    def _exchange(self, http: HttpRequest, message: Message | None, purpose: str) -> Exchange:
+        ex = Exchange(next(self._exchange_numbers), http, message, purpose)
+        self.exchanges.append(ex)
+        return ex
+
+    def next_id(self) -> str | int:
+        return next(self._ids)
+
+    def post(self, message: Message, purpose: str, headers: Mapping[str, str] | None = None) -> Exchange:
+        """An exchange POSTing `message` as it is (checks use this to send deliberately odd messages)."""
+        body = json.dumps(message, separators=(",", ":")).encode()
+        h = self.headers() if headers is None else dict(headers)
+        return self._exchange(HttpRequest("POST", h, body), message, purpose)
+
+    def initialize(self, version: str | None = None) -> Exchange:
+        params = {
+            "protocolVersion": version or self.requested_version,
+            "capabilities": self.capabilities,
+            "clientInfo": self.client_info,
+        }
+        message = {"jsonrpc": "2.0", "id": self.next_id(), "method": "initialize", "params": params}
+        ex = self.post(message, "initialize")
+        self.pending[message["id"]] = Pending("initialize", ex)
+        return ex
+
+    def initialized(self) -> Exchange:
+        return self.notify("notifications/initialized")
+
+    def request(
+        self, method: str, params: Mapping[str, Any] | None = None, *, progress: bool = False, id: Any = None
+    ) -> Exchange:
+        rid = self.next_id() if id is None else id
+        body: Message = {"jsonrpc": "2.0", "id": rid, "method": method}
+        token = None
+        if params is not None or progress:
+            body["params"] = dict(params or {})
+        if progress:
+            token = f"{self.tag}-p{rid}"
+            body["params"]["_meta"] = {**body["params"].get("_meta", {}), "progressToken": token}
+            self.progress[token] = []
+        ex = self.post(body, "request")
+        self.pending[rid] = Pending(method, ex, token)
+        return ex
+
+    def notify(self, method: str, params: Mapping[str, Any] | None = None) -> Exchange:
+        body: Message = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            body["params"] = dict(params)
+        return self.post(body, "notification")
+
+    def respond(self, request_id: Any, result: Message | None = None, error: ServerError | None = None) -> Exchange:
+        body: Message = {"jsonrpc": "2.0", "id": request_id}
+        if error is not None:
+            body["error"] = {"code": error.code, "message": error.message}
+        else:
+            body["result"] = result or {}
+        return self.post(body, "response")
+
+    def stream(self, last_event_id: str | None = None) -> Exchange:
+        """A GET that opens (or, with `last_event_id`, resumes) an SSE stream."""
+        h = self.headers(accept=SSE, content_type=None)
+        if last_event_id is not None:
+            h["Last-Event-ID"] = last_event_id
+        return self._exchange(HttpRequest("GET", h), None, "stream")
+
+    def delete(self) -> Exchange:
+        return self._exchange(HttpRequest("DELETE", self.headers(accept=JSON, content_type=None)), None, "delete")
+
+    def custom(self, method: str, headers: Mapping[str, str], message: Message | None = None) -> Exchange:
+        """An exchange with exactly these headers (checks send deliberately wrong requests with it)."""
+        body = None if message is None else json.dumps(message, separators=(",", ":")).encode()
+        ex = self._exchange(HttpRequest(method, dict(headers), body), message, "raw")
+        if message is not None and "method" in message and "id" in message:
+            self.pending[message["id"]] = Pending(message["method"], ex)
+        return ex
+
+    def sent(self, exchange: Exchange) -> list[Event]:
+        return [Sent(exchange)]
+
+    # -- receiving --
+
+    def receive_start(self, exchange: Exchange, status: int, headers: Mapping[str, str]) -> list[Event]:
+        exchange.status = status
+        exchange.headers = {k.lower(): v for k, v in headers.items()}
+        events: list[Event] = [ResponseStarted(exchange)]
+        carried = {k.lower(): v for k, v in exchange.http.headers.items()}.get("mcp-session-id")
+        if status == 404 and carried is not None and carried == self.session_id:
+            self.gone = True
+            events.append(SessionGone(exchange))
+        if exchange.purpose == "initialize" and status < 300:
+            sid = next((v for k, v in exchange.headers.items() if k == "mcp-session-id"), None)
+            self.session_id = sid
+        if exchange.content_type == SSE and status < 300:
+            exchange.sse = SSEDecoder()
+        elif exchange.purpose in ("initialize", "request") and status == 200 and exchange.content_type != JSON:
+            events.append(
+                self._violation(
+                    exchange,
+                    "transport.post.request-content-type",
+                    f"a request was answered 200 with Content-Type {exchange.headers.get('content-type')!r}",
+                )
+            )
+        return events
+
+    def receive_data(self, exchange: Exchange, data: bytes) -> list[Event]:
+        if exchange.sse is None:
+            exchange.body += data
+            return []
+        events: list[Event] = []
+        for sse_event in exchange.sse.feed(data):
+            events.extend(self._on_sse(exchange, sse_event))
+        return events
+
+    def receive_end(self, exchange: Exchange) -> list[Event]:
+        events: list[Event] = []
+        if exchange.sse is not None:
+            for sse_event in exchange.sse.close():
+                events.extend(self._on_sse(exchange, sse_event))
+        elif exchange.body and exchange.content_type == JSON and exchange.status is not None:
+            events.extend(self._on_json_body(exchange))
+        exchange.ended = True
+        events.append(ResponseEnded(exchange))
+        return events
+
+    def _on_json_body(self, exchange: Exchange) -> list[Event]:
+        try:
+            decoded = json.loads(exchange.body)
+        except (ValueError, UnicodeDecodeError) as e:
+            return [self._violation(exchange, "jsonrpc.message.jsonrpc-2", f"body is not JSON: {e}")]
+        if exchange.status is not None and exchange.status >= 400:
+            # An HTTP error may carry a JSON-RPC error without an id; keep it, do not correlate it.
+            exchange.messages.append(decoded if isinstance(decoded, dict) else {"body": decoded})
+            return []
+        batch = decoded if isinstance(decoded, list) else [decoded]
+        events: list[Event] = []
+        for item in batch:
+            events.extend(self._on_message(exchange, item))
+        return events
+
+    def _on_sse(self, exchange: Exchange, sse_event: SSEEvent) -> list[Event]:
+        exchange.events.append(sse_event)
+        events: list[Event] = [SSEReceived(exchange, sse_event)]
+        if sse_event.data == "":
+            return events  # a priming event (id + empty data): nothing to decode
+        try:
+            decoded = json.loads(sse_event.data)
+        except ValueError as e:
+            events.append(self._violation(exchange, "jsonrpc.message.jsonrpc-2", f"SSE data is not JSON: {e}"))
+            return events
+        for item in decoded if isinstance(decoded, list) else [decoded]:
+            events.extend(self._on_message(exchange, item))
+        return events
+
+    def _on_message(self, exchange: Exchange, message: Any) -> list[Event]:
+        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+            return [self._violation(exchange, "jsonrpc.message.jsonrpc-2", f"not a JSON-RPC 2.0 message: {message!r}")]
+        exchange.messages.append(message)
+        kind = "response" if "method" not in message else "request" if "id" in message else "notification"
+        events: list[Event] = [MessageReceived(exchange, message, kind)]
+        if kind == "response":
+            events.extend(self._on_response(exchange, message))
+        elif kind == "request":
+            events.extend(self._on_server_request(exchange, message))
+        else:
+            events.extend(self._on_notification(exchange, message))
+        return events
+
+    def _check_schema(self, exchange: Exchange, problems: list[str]) -> list[Event]:
+        return [self._violation(exchange, "schema.server-messages", p) for p in problems]
+
+    def _on_response(self, exchange: Exchange, message: Message) -> list[Event]:
+        rid = message.get("id")
+        pending = self.pending.pop(rid, None) if isinstance(rid, (str, int)) else None
+        if pending is None:
+            detail = f"response id {rid!r} matches no request in flight on this session"
+            if rid in self.responses:
+                detail = f"a second response for request id {rid!r}"
+            return [self._violation(exchange, "jsonrpc.response.same-id", detail)]
+        self.responses[rid] = message
+        events: list[Event] = []
+        if self.validate:
+            events += self._check_schema(exchange, schema.validate_response(self.version, message, pending.method))
+        if pending.method == "initialize" and "result" in message:
+            result = message["result"]
+            self.initialize_result = result
+            self.protocol_version = result.get("protocolVersion")
+            self.server_capabilities = result.get("capabilities") or {}
+            self.server_info = result.get("serverInfo") or {}
+        return events
+
+    def _on_server_request(self, exchange: Exchange, message: Message) -> list[Event]:
+        events: list[Event] = []
+        if self.validate:
+            events += self._check_schema(exchange, schema.validate_server_message(self.version, message))
+        rid, method = message.get("id"), message["method"]
+        if rid in self._requests_seen:
+            events.append(self._violation(exchange, "jsonrpc.request.id-unique", f"server reused request id {rid!r}"))
+        self._requests_seen.add(rid)
+        handler = self.handlers.get(method)
+        if handler is None:
+            cap = HANDLER_CAPABILITY.get(method)
+            if cap is not None:
+                events.append(
+                    self._violation(
+                        exchange,
+                        "lifecycle.operation.negotiated-only",
+                        f"server sent {method} although the client did not declare {cap!r}",
+                    )
+                )
+            reply = self.respond(rid, error=ServerError(-32601, f"Method not found: {method}"))
+        else:
+            try:
+                reply = self.respond(rid, handler(message.get("params") or {}))
+            except ServerError as e:
+                reply = self.respond(rid, error=e)
+        events.append(Reply(exchange, reply))
+        return events
+
+    def _on_notification(self, exchange: Exchange, message: Message) -> list[Event]:
+        events: list[Event] = []
+        if self.validate:
+            events += self._check_schema(exchange, schema.validate_server_message(self.version, message))
+        if message["method"] == "notifications/progress":
+            params = message.get("params") or {}
+            token = params.get("progressToken")
+            if token not in self.progress:
+                events.append(
+                    self._violation(
+                        exchange, "transport.session.isolation", f"progress for token {token!r} this session never sent"
+                    )
+                )
+            else:
+                self.progress[token].append(
+                    Progress(params.get("progress"), params.get("total"), params.get("message"), exchange)
+                )
+        return events
+
+    def _violation(self, exchange: Exchange, rule: str, detail: str) -> Violation:
+        v = Violation(exchange, rule, detail)
+        self.violations.append(v)
+        return v

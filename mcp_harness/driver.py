@@ -1,0 +1,294 @@
+"""The httpx driver: a thin synchronous loop that runs the session core over real HTTP.
+
+A `Client` is one connection pool — "the same client" of the spec's re-initialize rule — and makes
+`Conversation`s, each wrapping one core `Session`. Every read has a timeout; every session a client
+opened is DELETEd when the client closes. Server requests that arrive on a stream are answered by the
+core's handlers and POSTed at once, while the stream is still being read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from mcp_harness import __version__, core
+from mcp_harness.wire import Redactor, WireLog
+
+MAX_RESUMPTIONS = 5
+
+
+class HarnessError(Exception):
+    """The harness could not complete an exchange (timeout, connection refused, …)."""
+
+
+@dataclass
+class ClientConfig:
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)  # given by the user: values are secrets
+    timeout: float = 10.0
+    ca_bundle: str | None = None
+    insecure: bool = False
+    requested_version: str = core.LATEST_VERSION
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    @property
+    def user_agent(self) -> str:
+        return f"mcp-harness/{__version__} (run {self.run_id})"
+
+    @property
+    def client_info(self) -> dict[str, str]:
+        return {"name": "mcp-harness", "version": f"{__version__}+run.{self.run_id}"}
+
+    def redactor(self) -> Redactor:
+        return Redactor(self.headers.keys(), self.headers.values())
+
+
+def _verify(config: ClientConfig) -> ssl.SSLContext | bool:
+    if config.insecure:
+        return False
+    if config.ca_bundle:
+        return ssl.create_default_context(cafile=config.ca_bundle)
+    return True
+
+
+class Client:
+    """An httpx connection pool and the sessions opened through it."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self.config = config
+        self.redactor = config.redactor()
+        self.http = httpx.Client(
+            timeout=httpx.Timeout(config.timeout),
+            verify=_verify(config),
+            trust_env=True,  # HTTP(S)_PROXY / NO_PROXY as users expect
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=8),
+        )
+        self.conversations: list[Conversation] = []
+
+    def session(self, *, handlers: Mapping[str, core.Handler] | None = None, label: str = "") -> Conversation:
+        base = {"User-Agent": self.config.user_agent, **self.config.headers}
+        session = core.Session(
+            requested_version=self.config.requested_version,
+            client_info=self.config.client_info,
+            handlers=handlers,
+            base_headers=base,
+        )
+        conv = Conversation(self, session, WireLog(self.redactor, label or session.tag))
+        self.conversations.append(conv)
+        return conv
+
+    def close(self) -> None:
+        """DELETE every session still open, then close the pool."""
+        for conv in self.conversations:
+            with contextlib.suppress(HarnessError):
+                conv.close()
+        self.http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Conversation:
+    """One MCP session driven synchronously; safe to use from a reader thread and the main thread."""
+
+    def __init__(self, client: Client, session: core.Session, wire: WireLog) -> None:
+        self.client = client
+        self.core = session
+        self.wire = wire
+        self.lock = threading.RLock()
+        self.streams: list[Stream] = []
+        self.deleted = False
+
+    # -- plumbing --
+
+    def _feed(self, events: list[core.Event]) -> None:
+        with self.lock:
+            self.wire.record(events)
+        for event in events:
+            if isinstance(event, core.Reply):
+                self.send(event.outgoing)
+
+    def _call_core(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            return fn(*args, **kwargs)
+
+    def send(self, exchange: core.Exchange, *, stop_at_response: bool = True) -> core.Exchange:
+        """Send one exchange and read its response to the end (or up to the JSON-RPC response)."""
+        self._feed(self._call_core(self.core.sent, exchange))
+        http = exchange.http
+        try:
+            with self.client.http.stream(
+                http.method, self.client.config.url, headers=http.headers, content=http.body
+            ) as response:
+                self._feed(self._call_core(self.core.receive_start, exchange, response.status_code, response.headers))
+                for chunk in response.iter_raw():
+                    self._feed(self._call_core(self.core.receive_data, exchange, chunk))
+                    if stop_at_response and exchange.request_id is not None and self._answered(exchange):
+                        break
+                self._feed(self._call_core(self.core.receive_end, exchange))
+        except httpx.TimeoutException as e:
+            what = f"timed out after {self.client.config.timeout:g}s ({type(e).__name__})"
+            raise self._error(exchange, what) from None
+        except httpx.HTTPError as e:
+            raise self._error(exchange, f"{type(e).__name__}: {e}") from None
+        if exchange.sse is not None and exchange.request_id is not None and not self._answered(exchange):
+            self._resume(exchange)
+        return exchange
+
+    def _answered(self, exchange: core.Exchange) -> bool:
+        return exchange.request_id in self.core.responses
+
+    def _error(self, exchange: core.Exchange, what: str) -> HarnessError:
+        method = (exchange.message or {}).get("method", exchange.purpose)
+        text = f"{exchange.http.method} {method}: {what}"
+        self.wire.note(text)
+        return HarnessError(self.client.redactor.scrub(text))
+
+    def _resume(self, exchange: core.Exchange) -> None:
+        """The stream ended before the response: reconnect with GET + Last-Event-ID (2025-11-25 polling)."""
+        sse = exchange.sse
+        for _ in range(MAX_RESUMPTIONS):
+            if sse is None or sse.last_event_id is None or self._answered(exchange):
+                return
+            delay = min((sse.retry or 0) / 1000, self.client.config.timeout)
+            self.wire.note(f"stream #{exchange.number} ended before its response; resuming in {delay:g}s")
+            time.sleep(delay)
+            get = self._call_core(self.core.stream, sse.last_event_id)
+            resumed = self.send(get)
+            if resumed.status != 200:
+                return
+            sse = resumed.sse or sse
+            if self._answered(exchange):
+                return
+
+    # -- the session API used by checks and scenarios --
+
+    def initialize(self, version: str | None = None, *, initialized: bool = True) -> Any:
+        """initialize (+ notifications/initialized); returns the InitializeResult or raises."""
+        ex = self.send(self._call_core(self.core.initialize, version))
+        response = self.core.responses.get(ex.request_id)
+        if ex.status != 200 or response is None:
+            raise HarnessError(f"initialize was answered HTTP {ex.status} without an InitializeResult")
+        if "error" in response:
+            raise HarnessError(f"initialize was refused: {response['error']}")
+        if initialized:
+            self.notify("notifications/initialized")
+        return response["result"]
+
+    def request(self, method: str, params: Mapping[str, Any] | None = None, *, progress: bool = False) -> Any:
+        """Send a request and return its exchange (the response is in `core.responses`)."""
+        return self.send(self._call_core(self.core.request, method, params, progress=progress))
+
+    def call(self, method: str, params: Mapping[str, Any] | None = None, *, progress: bool = False) -> Any:
+        """Send a request and return its `result`; raise HarnessError on an error or no response."""
+        ex = self.request(method, params, progress=progress)
+        response = self.core.responses.get(ex.request_id)
+        if response is None:
+            raise HarnessError(f"{method}: HTTP {ex.status} and no JSON-RPC response")
+        if "error" in response:
+            raise HarnessError(f"{method}: JSON-RPC error {response['error']}")
+        return response["result"]
+
+    def notify(self, method: str, params: Mapping[str, Any] | None = None) -> core.Exchange:
+        return self.send(self._call_core(self.core.notify, method, params))
+
+    def raw(self, method: str, headers: Mapping[str, str], message: core.Message | None = None) -> core.Exchange:
+        """Send exactly these headers (and message): checks use it for deliberately wrong requests."""
+        headers = {"User-Agent": self.client.config.user_agent, **headers}
+        exchange = self._call_core(self.core.custom, method, headers, message)
+        return self._send_peek(exchange) if method == "GET" else self.send(exchange, stop_at_response=False)
+
+    def _send_peek(self, exchange: core.Exchange) -> core.Exchange:
+        """A GET: read the status and headers, then close (the stream would stay open)."""
+        self._feed(self._call_core(self.core.sent, exchange))
+        try:
+            with self.client.http.stream("GET", self.client.config.url, headers=exchange.http.headers) as response:
+                self._feed(self._call_core(self.core.receive_start, exchange, response.status_code, response.headers))
+                if core.media_type(response.headers.get("content-type")) != core.SSE:
+                    response.read()
+                    self._feed(self._call_core(self.core.receive_data, exchange, response.content))
+        except httpx.HTTPError as e:
+            raise self._error(exchange, f"{type(e).__name__}: {e}") from None
+        self._feed(self._call_core(self.core.receive_end, exchange))
+        return exchange
+
+    def open_stream(self) -> Stream:
+        """Open the session's GET stream, read by a background thread until closed."""
+        stream = Stream(self, self._call_core(self.core.stream, None))
+        self.streams.append(stream)
+        stream.start()
+        return stream
+
+    def delete(self) -> core.Exchange:
+        ex = self.send(self._call_core(self.core.delete))
+        if ex.status is not None and ex.status < 300:
+            self.deleted = True
+        return ex
+
+    def close(self) -> None:
+        """DELETE the session if it may still be open, and stop its streams."""
+        try:
+            if self.core.session_id is not None and not self.deleted and not self.core.gone:
+                self.delete()
+        finally:
+            for stream in self.streams:
+                stream.stop()
+
+    def messages(self) -> Iterator[tuple[core.Exchange, core.Message]]:
+        for ex in list(self.core.exchanges):
+            for m in list(ex.messages):
+                yield ex, m
+
+
+class Stream(threading.Thread):
+    """A GET SSE stream read in the background; `stop()` closes it."""
+
+    def __init__(self, conv: Conversation, exchange: core.Exchange) -> None:
+        super().__init__(daemon=True, name=f"sse-{conv.core.tag}-{exchange.number}")
+        self.conv = conv
+        self.exchange = exchange
+        self.opened = threading.Event()
+        self.error: str | None = None
+        self._response: httpx.Response | None = None
+        self._stopping = False
+
+    def run(self) -> None:
+        conv, ex = self.conv, self.exchange
+        conv._feed(conv._call_core(conv.core.sent, ex))
+        try:
+            # No read timeout: a GET stream may stay silent for a long time; stop() closes it.
+            timeout = httpx.Timeout(conv.client.config.timeout, read=None)
+            with conv.client.http.stream("GET", conv.client.config.url, headers=ex.http.headers, timeout=timeout) as r:
+                self._response = r
+                conv._feed(conv._call_core(conv.core.receive_start, ex, r.status_code, r.headers))
+                self.opened.set()
+                for chunk in r.iter_raw():
+                    conv._feed(conv._call_core(conv.core.receive_data, ex, chunk))
+        except (httpx.HTTPError, RuntimeError) as e:
+            if not self._stopping:
+                self.error = f"{type(e).__name__}: {e}"
+        finally:
+            self.opened.set()
+            conv._feed(conv._call_core(conv.core.receive_end, ex))
+
+    def wait_open(self, timeout: float) -> bool:
+        return self.opened.wait(timeout)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stopping = True
+        if self._response is not None:
+            # Closing from another thread may race the reader; the stream ends either way.
+            with contextlib.suppress(Exception):
+                self._response.close()
+        self.join(timeout)

@@ -1,0 +1,511 @@
+"""The pytest plugin: options, the `h` fixture checks are written against, verdicts and reports.
+
+A check is a pytest test marked with `@check("<catalogue id>")`. It talks to the target through `h`
+and ends in one verdict: it returns (pass, or info for an info record), calls `h.fail` (fail; warn for a
+SHOULD unless --strict), `h.not_testable`, `h.info`, or raises anything else (error). The plugin keeps
+one `CheckResult` per check and every reporter — the console line, results.json, summary.md, JUnit
+and the wire logs — is built from that list.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import pytest
+
+from mcp_harness import __version__, catalogue, core, embedded, report
+from mcp_harness.catalogue import Requirement
+from mcp_harness.driver import Client, ClientConfig, Conversation, HarnessError
+from mcp_harness.profile import (
+    ProfileError,
+    Target,
+    check_url,
+    check_version,
+    load_profile,
+    merge_headers,
+    parse_header,
+)
+from mcp_harness.report import console_line
+
+F = TypeVar("F", bound=Callable[..., Any])
+SESSION_AREAS = ("session", "expiry")
+DEFAULT_OUT = "reports/conformance"
+STATE = pytest.StashKey["RunState"]()
+
+
+def check(check_id: str) -> Callable[[F], F]:
+    """Mark a test as the check for catalogue entry `check_id`."""
+    catalogue.get(check_id)  # fail at import time on a typo
+    return pytest.mark.mcp_check(check_id)
+
+
+class CheckFailed(Exception):
+    pass
+
+
+class NotTestable(Exception):
+    pass
+
+
+class InfoRecorded(Exception):
+    pass
+
+
+# --- the probe: can the harness run at all? ----------------------------------------------------------
+
+
+class ProbeError(Exception):
+    """The harness cannot run against this target; the message is the one line users see."""
+
+
+@dataclass
+class Probe:
+    protocol_version: str | None
+    session_id_issued: bool
+    server_info: dict[str, Any]
+    capabilities: dict[str, Any]
+
+
+def probe(config: ClientConfig) -> Probe:
+    """One initialize (then DELETE): reachability, authentication, negotiated version, session id."""
+    with Client(config) as client:
+        conv = client.session(label="probe")
+        try:
+            ex = conv.send(conv.core.initialize())
+        except HarnessError as e:
+            raise ProbeError(f"cannot reach {report.public_url(config.url)}: {e}") from None
+        if ex.status in (401, 403):
+            raise ProbeError(
+                f"authentication refused at initialize: HTTP {ex.status} from {report.public_url(config.url)}"
+            )
+        response = conv.core.responses.get(ex.request_id)
+        if response is None:
+            raise ProbeError(
+                f"initialize got HTTP {ex.status} and no JSON-RPC response from {report.public_url(config.url)}"
+            )
+        if "error" in response:
+            raise ProbeError(f"initialize was refused: {response['error']} (try --spec-version)")
+        version = conv.core.protocol_version
+        if version not in core.STATEFUL_VERSIONS and version != "2026-07-28":
+            raise ProbeError(f"the server negotiated protocol version {version!r}, which this harness does not speak")
+        if conv.core.session_id is not None:
+            conv.notify("notifications/initialized")
+        return Probe(version, conv.core.session_id is not None, conv.core.server_info, conv.core.server_capabilities)
+
+
+# --- run state and the `h` fixture --------------------------------------------------------------------
+
+
+@dataclass
+class RunState:
+    target: Target
+    config: ClientConfig
+    strict: bool
+    out: Path
+    selected: list[str]
+    started: float = field(default_factory=time.monotonic)
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    probe: Probe | None = None
+    server: embedded.EmbeddedServer | None = None
+    results: list[report.CheckResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    lines: dict[str, report.CheckResult] = field(default_factory=dict)  # results waiting for their console line
+
+
+class Harness:
+    """What a check sees: the target, the negotiated version, sessions to open, and verdict calls."""
+
+    def __init__(self, state: RunState, requirement: Requirement, config: pytest.Config | None = None) -> None:
+        self.state = state
+        self.config = config
+        self.requirement = requirement
+        self.target = state.target
+        self.probe = state.probe
+        self.version = (state.probe and state.probe.protocol_version) or state.target.spec_version
+        self.clients: list[Client] = []
+        self.message = ""
+        self.info_message: str | None = None
+
+    @property
+    def level(self) -> str:
+        row = self.requirement.row(self.version)
+        return row.level if row else self.requirement.rows[-1].level
+
+    def client(self, **overrides: Any) -> Client:
+        """A new connection pool (sessions opened through it are DELETEd when the check ends)."""
+        config = ClientConfig(**{**self.state.config.__dict__, **overrides})
+        c = Client(config)
+        self.clients.append(c)
+        return c
+
+    def session(self, *, initialize: bool = True, client: Client | None = None, **kwargs: Any) -> Conversation:
+        client = client or (self.clients[0] if self.clients else self.client())
+        conv = client.session(**kwargs)
+        if initialize:
+            conv.initialize()
+        return conv
+
+    def say(self, text: str) -> None:
+        """A line on the terminal now (e.g. how long a check is going to wait)."""
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter") if self.config else None
+        capture = self.config.pluginmanager.get_plugin("capturemanager") if self.config else None
+        if reporter is None:
+            return
+        if capture is not None:
+            with capture.global_and_fixture_disabled():
+                reporter.write_line(f"  … {text}")
+        else:
+            reporter.write_line(f"  … {text}")
+
+    def observe(self, message: str) -> None:
+        """What was observed; shown with a pass."""
+        self.message = message
+
+    def fail(self, reason: str) -> NoReturn:
+        raise CheckFailed(reason)
+
+    def require(self, condition: bool, reason: str) -> None:
+        if not condition:
+            self.fail(reason)
+
+    def not_testable(self, reason: str) -> NoReturn:
+        raise NotTestable(reason)
+
+    def info(self, message: str) -> NoReturn:
+        raise InfoRecorded(message)
+
+    def wire(self) -> str:
+        return "\n\n".join(conv.wire.render() for c in self.clients for conv in c.conversations)
+
+    def close(self) -> None:
+        for c in self.clients:
+            c.close()
+
+
+def _applicability(state: RunState, req: Requirement) -> str | None:
+    """Why a check cannot run against this target, or None."""
+    p = state.probe
+    version = p.protocol_version if p else None
+    if version not in req.versions:
+        return f"applies to {', '.join(req.versions)}; the server negotiated {version}"
+    if req.area in SESSION_AREAS and req.id != "transport.session.assign-at-init" and p and not p.session_id_issued:
+        if state.target.declared_stateful:
+            return "the server issued no session id although the target is declared stateful"
+        return "the server issued no session id (stateless): session checks do not apply"
+    return None
+
+
+@pytest.fixture
+def h(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    state = request.config.stash[STATE]
+    marker = request.node.get_closest_marker("mcp_check")
+    if marker is None:
+        raise pytest.UsageError(f"{request.node.nodeid} uses fixture h but has no @check(...) marker")
+    harness = Harness(state, catalogue.get(marker.args[0]), request.config)
+    request.node.mcp_harness = harness
+    why = _applicability(state, harness.requirement)
+    if why:
+        raise NotTestable(why)
+    try:
+        yield harness
+    finally:
+        harness.close()
+
+
+# --- options and configuration -------------------------------------------------------------------------
+
+
+# One table of options, shared by the pytest plugin and the `mcp-harness conformance` command.
+OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (("--url",), {"help": "the MCP endpoint; without it the embedded reference server is started"}),
+    (("--profile",), {"metavar": "FILE", "help": "target profile (TOML)"}),
+    (
+        ("--header",),
+        {"action": "append", "default": [], "metavar": "'NAME: VALUE'", "help": "sent with every request; repeatable"},
+    ),
+    (
+        ("--spec-version",),
+        {"metavar": "VERSION", "help": f"requested at initialize ({', '.join(core.STATEFUL_VERSIONS)})"},
+    ),
+    (
+        ("--idle-timeout",),
+        {"type": float, "metavar": "SECONDS", "help": "the target's session idle timeout (enables the expiry check)"},
+    ),
+    (("--timeout",), {"type": float, "metavar": "SECONDS", "help": "seconds to wait for each read (default 10)"}),
+    (("--ca-bundle",), {"metavar": "FILE", "help": "CA bundle (PEM) for TLS verification"}),
+    (("--insecure",), {"action": "store_true", "default": False, "help": "skip TLS verification"}),
+    (("--strict",), {"action": "store_true", "default": False, "help": "record SHOULD-level violations as fail"}),
+    (("--out",), {"default": DEFAULT_OUT, "metavar": "DIR", "help": f"where reports go (default {DEFAULT_OUT})"}),
+    (
+        ("--check",),
+        {"action": "append", "default": [], "metavar": "ID", "help": "run only this check id or glob; repeatable"},
+    ),
+    (("--list-checks",), {"action": "store_true", "default": False, "help": "list the checks and exit"}),
+]
+
+
+# pytest has a --strict of its own (strict markers and config): the plugin reads that one.
+PYTEST_OWNS = {"--strict"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mcp-harness", "MCP conformance target")
+    for flags, kwargs in OPTIONS:
+        if flags[0] not in PYTEST_OWNS:
+            group.addoption(*flags, **kwargs)
+
+
+def build_target(option: Any) -> Target:
+    """Merge defaults ← profile ← command line (raises ProfileError)."""
+    target = load_profile(option.profile) if option.profile else Target()
+    if option.url:
+        target.url = check_url(option.url, "--url")
+    if option.spec_version:
+        target.spec_version = check_version(option.spec_version, "--spec-version")
+    if option.idle_timeout is not None:
+        if option.idle_timeout <= 0:
+            raise ProfileError("--idle-timeout: expected a number of seconds > 0")
+        target.idle_timeout = option.idle_timeout
+    if option.timeout is not None:
+        if option.timeout <= 0:
+            raise ProfileError("--timeout: expected a number of seconds > 0")
+        target.timeout = option.timeout
+    if option.ca_bundle:
+        target.ca_bundle = option.ca_bundle
+    if option.insecure:
+        target.insecure = True
+    target.headers = merge_headers(target.headers, dict(parse_header(h) for h in option.header))
+    # The Makefile hands HEADER over in the environment so that make never echoes its value.
+    if os.environ.get("MCP_HARNESS_HEADER"):
+        target.headers = merge_headers(target.headers, dict([parse_header(os.environ["MCP_HARNESS_HEADER"], "HEADER")]))
+    return target
+
+
+def list_checks() -> str:
+    rows = []
+    for req in catalogue.CATALOGUE:
+        levels = "/".join(dict.fromkeys(r.level for r in req.rows))
+        rows.append(f"{req.id:<42} {levels:<10} {req.kind:<6} {req.title}")
+    return "\n".join(rows)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "mcp_check(id): the conformance check for catalogue entry id")
+    if config.option.list_checks or not hasattr(config.option, "url"):
+        return
+    try:
+        target = build_target(config.option)
+    except ProfileError as e:
+        raise pytest.UsageError(str(e)) from None
+    client_config = ClientConfig(
+        url=target.url or "",
+        headers=target.headers,
+        timeout=target.timeout,
+        ca_bundle=target.ca_bundle,
+        insecure=target.insecure,
+        requested_version=target.spec_version,
+        run_id=os.environ.get("MCP_HARNESS_RUN_ID") or uuid.uuid4().hex[:12],
+    )
+    selected = [s for arg in config.option.check for s in arg.split(",") if s.strip()]
+    state = RunState(target, client_config, bool(config.option.strict), Path(config.option.out), selected)
+    config.stash[STATE] = state
+    config.pluginmanager.register(ConsoleReporter(config, state), "mcp-harness-console")
+
+
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    if config.option.list_checks:
+        print(list_checks())
+        return 0
+    return None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = session.config.stash.get(STATE, None)
+    if state is None:
+        return
+    if not state.target.url:
+        if state.target.idle_timeout is None:
+            state.target.idle_timeout = embedded.DEFAULT_IDLE_TIMEOUT
+        state.server = embedded.start(idle_timeout=state.target.idle_timeout)
+        state.target.url = state.config.url = state.server.url
+        state.notes.append(f"embedded reference server, idle timeout {state.target.idle_timeout:g}s")
+    try:
+        state.probe = probe(state.config)
+    except ProbeError as e:
+        _stop_server(state)
+        pytest.exit(str(e), returncode=2)
+    if state.probe.protocol_version != state.target.spec_version:
+        state.notes.append(
+            f"requested {state.target.spec_version}, the server counter-offered {state.probe.protocol_version}"
+        )
+    if not state.probe.session_id_issued:
+        state.notes.append("the server issued no session id (stateless)")
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash.get(STATE, None)
+    if state is None:
+        return
+    seen: dict[str, str] = {}
+    for item in items:
+        marker = item.get_closest_marker("mcp_check")
+        if marker is None:
+            continue
+        check_id = marker.args[0]
+        if check_id in seen:
+            raise pytest.UsageError(f"two checks claim {check_id}: {seen[check_id]} and {item.nodeid}")
+        seen[check_id] = item.nodeid
+    if not state.selected:
+        return
+    unknown = [s for s in state.selected if not fnmatch.filter(seen, s)]
+    if unknown:
+        raise pytest.UsageError(f"--check {unknown[0]}: no such check (see --list-checks)")
+    keep = [i for i in items if any(fnmatch.fnmatch(_check_id(i) or "", s) for s in state.selected)]
+    config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+    items[:] = keep
+
+
+def _check_id(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("mcp_check")
+    return marker.args[0] if marker else None
+
+
+# --- verdicts -------------------------------------------------------------------------------------------
+
+
+def _verdict(state: RunState, harness: Harness | None, req: Requirement, excinfo: Any) -> tuple[str, str | None]:
+    level = harness.level if harness else req.rows[-1].level
+    if excinfo is None:
+        return ("info" if req.kind == "info" else "pass"), None
+    exc = excinfo.value
+    if isinstance(exc, CheckFailed):
+        return ("warn" if level == "SHOULD" and not state.strict else "fail"), str(exc)
+    if isinstance(exc, NotTestable):
+        return "not-testable", str(exc)
+    if isinstance(exc, InfoRecorded):
+        return "info", str(exc)
+    text = str(exc) if isinstance(exc, HarnessError) else f"{type(exc).__name__}: {exc}"
+    return "error", text
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    rep: pytest.TestReport = outcome.get_result()
+    state = item.config.stash.get(STATE, None)
+    check_id = _check_id(item)
+    if state is None or check_id is None or rep.when == "teardown":
+        return
+    if rep.when == "setup" and call.excinfo is None:
+        return  # the verdict comes from the call phase
+    req = catalogue.get(check_id)
+    harness: Harness | None = getattr(item, "mcp_harness", None)
+    verdict, reason = _verdict(state, harness, req, call.excinfo)
+    version = harness.version if harness else (state.probe.protocol_version if state.probe else "")
+    row = req.row(version or "") or req.rows[-1]
+    message = req.title + (f": {harness.message}" if harness and harness.message else "")
+    if verdict == "info" and reason:
+        message, reason = f"{req.title}: {reason}", None
+    scrub = state.config.redactor().scrub
+    result = report.CheckResult(
+        id=check_id,
+        level=row.level,
+        verdict=verdict,
+        spec=req.spec_ref(version or row.versions[-1]),
+        requirement=row.quote,
+        message=scrub(message),
+        reason=scrub(reason) if reason else None,
+        duration_s=round(call.duration, 3),
+    )
+    if verdict in ("fail", "warn", "error") and harness is not None:
+        result.wire_log = _write_wire(state, check_id, harness)
+    state.results.append(result)
+    state.lines[item.nodeid] = result
+    # Map the verdict onto pytest's outcome (JUnit, exit status): fail/error fail, not-testable skips.
+    if verdict in report.FAILING:
+        rep.outcome = "failed"
+        rep.longrepr = f"{verdict}: {result.reason}\nrequirement ({result.spec}): {row.quote}" + (
+            f"\nwire log: {result.wire_log}" if result.wire_log else ""
+        )
+    elif verdict == "not-testable":
+        rep.outcome = "skipped"
+        rep.longrepr = (str(item.path), item.location[1] or 0, f"not-testable: {reason}")
+    else:
+        rep.outcome = "passed"
+        rep.longrepr = None
+
+
+def _write_wire(state: RunState, check_id: str, harness: Harness) -> str | None:
+    text = harness.wire()
+    if not text:
+        return None
+    folder = state.out / "wire"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{report.safe_name(check_id)}.log"
+    (folder / name).write_text(state.config.redactor().scrub(text) + "\n", "utf-8")
+    return f"wire/{name}"
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
+    if config.stash.get(STATE, None) is None:
+        return None
+    if report.when != "call" and report.passed:
+        return "", "", ""
+    return report.outcome, "", ""  # no progress letters: the plugin prints one line per check
+
+
+class ConsoleReporter:
+    """One line per check, printed from the log report (after the test's output capture has ended)."""
+
+    def __init__(self, config: pytest.Config, state: RunState) -> None:
+        self.config = config
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        result = self.state.lines.pop(report.nodeid, None) if report.when == "teardown" else None
+        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+        if result is not None and terminal is not None:
+            terminal.ensure_newline()
+            terminal.write_line(console_line(result))
+
+
+def _stop_server(state: RunState) -> None:
+    if state.server is not None:
+        state.server.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = session.config.stash.get(STATE, None)
+    if state is None or state.probe is None:
+        return
+    try:
+        if state.server is not None and state.server.alive():
+            open_now = state.server.open_sessions()
+            if open_now:
+                state.notes.append(f"{open_now} session(s) still open on the reference server after the run")
+    finally:
+        _stop_server(state)
+    run = report.RunInfo(
+        harness={"name": "mcp-harness", "version": __version__, "run_id": state.config.run_id},
+        target=state.target.url or "",
+        requested_version=state.target.spec_version,
+        protocol_version=state.probe.protocol_version,
+        strict=state.strict,
+        started_at=state.started_at,
+        duration_s=time.monotonic() - state.started,
+        notes=state.notes,
+    )
+    report.write_results(state.out, run, state.results)
+    report.write_summary(state.out, run, state.results)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line("")
+        reporter.write_line(f"mcp-harness: {report.tally(state.results)}  (reports in {state.out}/)")
