@@ -1,0 +1,50 @@
+# mcp-harness — every target bootstraps its own virtual environment (.venv) on first use.
+#
+#   make conformance [URL=…] [PROFILE=…] [HEADER='Name: value'] [SPEC=…] [IDLE_TIMEOUT=S] [STRICT=1]
+#                    [OUT=DIR] [CHECKS=id,id] [PYTEST_ARGS='…']
+#   make test | lint | format | serve [PORT=8000] [IDLE_TIMEOUT=S] | clean
+#
+# HEADER is handed to the harness in the environment and never echoed; recipes that see it are silent.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+PORT ?= 8000
+comma := ,
+
+CONFORMANCE_ARGS = $(if $(URL),--url '$(URL)') $(if $(PROFILE),--profile '$(PROFILE)') \
+	$(if $(SPEC),--spec-version '$(SPEC)') $(if $(IDLE_TIMEOUT),--idle-timeout '$(IDLE_TIMEOUT)') \
+	$(if $(filter 1 yes true,$(STRICT)),--strict) $(if $(OUT),--out '$(OUT)') \
+	$(foreach c,$(subst $(comma), ,$(CHECKS)),--check '$(c)') $(if $(PYTEST_ARGS),--pytest-args '$(PYTEST_ARGS)')
+
+.PHONY: setup test lint format conformance serve clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "make: need python3.11 (or python3) on PATH" >&2; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+test: setup
+	$(BIN)/python -m pytest tests
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+conformance: setup
+	@MCP_HARNESS_HEADER="$$HEADER" $(BIN)/mcp-harness conformance $(CONFORMANCE_ARGS)
+
+serve: setup
+	$(BIN)/mcp-harness serve --port $(PORT) $(if $(IDLE_TIMEOUT),--idle-timeout $(IDLE_TIMEOUT))
+
+clean:
+	rm -rf reports .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,57 @@
+"""Helpers for the project's own tests: run the harness's command, start reference and mutant servers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcp_harness import embedded
+
+RUN_TIMEOUT = 300  # seconds: a whole suite run must finish well within this
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    out: Path
+
+    @property
+    def results(self) -> dict[str, Any]:
+        return json.loads((self.out / "results.json").read_text())
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        return {c["id"]: c["verdict"] for c in self.results["checks"]}
+
+    def with_verdict(self, *verdicts: str) -> set[str]:
+        return {i for i, v in self.verdicts.items() if v in verdicts}
+
+
+def run_harness(out: Path, *args: str, env: dict[str, str] | None = None) -> Run:
+    """`mcp-harness conformance …` in a subprocess, as a user runs it."""
+    cmd = [sys.executable, "-m", "mcp_harness.cli", "conformance", "--out", str(out), *args]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT, env=env)
+    return Run(p.returncode, p.stdout, p.stderr, out)
+
+
+@pytest.fixture
+def server_factory():
+    """Start reference or mutant servers; each is stopped (by its pid) at teardown."""
+    started: list[embedded.EmbeddedServer] = []
+
+    def start(mutant: str | None = None, idle_timeout: float | None = 2.0) -> embedded.EmbeddedServer:
+        server = embedded.start(idle_timeout=idle_timeout, mutant=mutant)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -1,0 +1,58 @@
+"""The catalogue: each entry has one check; each check (not info records) has a mutant; quotes are the spec's."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from mcp_harness import catalogue
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT.parent / "shared" / "spec"
+sys.path.insert(0, str(ROOT / "fixtures"))
+from mutants import MUTANTS  # noqa: E402 — fixtures/ is a folder of scripts
+
+
+def checks_in_suite() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path in sorted((ROOT / "conformance").glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "check" and node.args:
+                check_id = node.args[0].value
+                assert check_id not in found, f"{check_id} claimed twice"
+                found[check_id] = path.name
+    return found
+
+
+def test_every_catalogue_entry_has_exactly_one_check() -> None:
+    assert set(checks_in_suite()) == set(catalogue.BY_ID)
+
+
+def test_every_check_has_a_mutant_and_every_mutant_a_check() -> None:
+    targeted = {m.check for m in MUTANTS.values()}
+    checks = {r.id for r in catalogue.CATALOGUE if r.kind == "check"}
+    assert checks - targeted == set(), "checks no mutant can fail"
+    assert targeted - checks == set(), "mutants aimed at no check"
+
+
+def _normalise(text: str) -> str:
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # links keep their text
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.mark.skipif(not SPEC.exists(), reason="the pinned spec copy (../shared/spec) is not beside this checkout")
+def test_quotes_are_verbatim_from_the_pinned_spec() -> None:
+    corpus = _normalise((SPEC / "REQUIREMENTS.md").read_text())
+    corpus += " ".join(_normalise(p.read_text()) for p in (SPEC / "docs").rglob("*.md"))
+    for req in catalogue.CATALOGUE:
+        for row in req.rows:
+            for fragment in row.quote.split(" … "):
+                plain = fragment.replace("**", "")
+                assert fragment in corpus or plain in corpus.replace("**", ""), f"{req.id}: {fragment[:60]}…"
+            for version in row.versions:
+                page = SPEC / "docs" / version / f"{row.page}.md"
+                assert page.exists(), f"{req.id}: no page {page}"

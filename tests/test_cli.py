@@ -1,0 +1,113 @@
+"""The command line: exit statuses, one clear line for what stops a run, and no secret in any output."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import run_harness
+
+from mcp_harness import catalogue
+
+
+def assert_one_line(text: str) -> None:
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1, text
+    assert "Traceback" not in text
+
+
+def test_unreachable_url_exits_2_with_one_line(tmp_path: Path) -> None:
+    run = run_harness(tmp_path, "--url", "http://127.0.0.1:9/mcp", "--timeout", "2")
+    assert run.code == 2
+    assert_one_line(run.stderr)
+    assert "cannot reach http://127.0.0.1:9/mcp" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--url", "not a url"], "--url"),
+        (["--spec-version", "2024-11-05"], "--spec-version"),
+        (["--idle-timeout", "0"], "--idle-timeout"),
+        (["--header", "no-colon"], "--header"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(tmp_path: Path, args: list[str], says: str) -> None:
+    run = run_harness(tmp_path, *args)
+    assert run.code == 2
+    assert_one_line(run.stderr)
+    assert says in run.stderr
+
+
+def test_bad_profile_names_the_key(tmp_path: Path) -> None:
+    profile = tmp_path / "p.toml"
+    profile.write_text('url = "http://127.0.0.1:9/mcp"\nidle_timeout = "soon"\n')
+    run = run_harness(tmp_path, "--profile", str(profile))
+    assert run.code == 2
+    assert_one_line(run.stderr)
+    assert "idle_timeout" in run.stderr
+
+
+def test_unknown_check_exits_2(tmp_path: Path) -> None:
+    run = run_harness(tmp_path, "--check", "no.such.check")
+    assert run.code == 2
+    assert "no.such.check" in run.stderr + run.stdout
+
+
+def test_list_checks(tmp_path: Path) -> None:
+    run = run_harness(tmp_path, "--list-checks")
+    assert run.code == 0
+    for check_id in catalogue.BY_ID:
+        assert check_id in run.stdout
+
+
+class Refusing(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", "Bearer")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def refusing_url() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/mcp"
+    server.shutdown()
+    server.server_close()
+
+
+def test_authentication_refused_exits_2(tmp_path: Path, refusing_url: str) -> None:
+    run = run_harness(tmp_path, "--url", refusing_url, "--header", "Authorization: Bearer planted-token-0001")
+    assert run.code == 2
+    assert_one_line(run.stderr)
+    assert "authentication refused" in run.stderr and "planted-token-0001" not in run.stderr
+
+
+def test_planted_secrets_appear_in_no_output(tmp_path: Path, server_factory) -> None:
+    # A mutant, so that failures write wire logs carrying every header the harness sent.
+    server = server_factory(mutant="notification-200")
+    secrets = ("planted-bearer-7f3a9c", "planted-tenant-51d2e8")
+    run = run_harness(
+        tmp_path,
+        "--url",
+        server.url,
+        "--header",
+        f"Authorization: Bearer {secrets[0]}",
+        "--header",
+        f"X-Tenant-Key: {secrets[1]}",
+    )
+    assert run.code == 1
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.parent.name == "wire" for p in files)  # the wire logs were written, with redactions
+    for text in [run.stdout, run.stderr, *(p.read_text() for p in files)]:
+        for secret in secrets:
+            assert secret not in text

@@ -1,0 +1,92 @@
+"""Target profiles and option precedence."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from mcp_harness.plugin import OPTIONS, build_target
+from mcp_harness.profile import ProfileError, load_profile, merge_headers, parse_header
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "target.toml"
+    p.write_text(text)
+    return p
+
+
+def options(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    for flags, kwargs in OPTIONS:
+        parser.add_argument(*flags, **kwargs)
+    return parser.parse_args(argv)
+
+
+def test_full_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOKEN_FOR_TEST", "s3cret-value")
+    t = load_profile(
+        write(
+            tmp_path,
+            """
+url = "https://staging.example.com/mcp"
+spec_version = "2025-06-18"
+stateful = true
+idle_timeout = 900
+timeout = 5.5
+[headers]
+Authorization = "Bearer ${TOKEN_FOR_TEST}"
+[tools.progress]
+name = "slow_tool"
+arguments = { steps = 4 }
+""",
+        )
+    )
+    assert t.url == "https://staging.example.com/mcp"
+    assert t.spec_version == "2025-06-18" and t.stateful is True and t.idle_timeout == 900.0 and t.timeout == 5.5
+    assert t.headers == {"Authorization": "Bearer s3cret-value"}
+    assert t.tools["progress"].name == "slow_tool" and t.tools["progress"].arguments == {"steps": 4}
+    assert t.tools["elicitation"].name == "test_elicitation"  # untouched roles keep the fixture names
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('urll = "http://x"', "urll"),
+        ('url = "ftp://x/mcp"', "url"),
+        ("idle_timeout = -1", "idle_timeout"),
+        ('idle_timeout = "30"', "idle_timeout"),
+        ('stateful = "yes"', "stateful"),
+        ('spec_version = "2024-11-05"', "spec_version"),
+        ("[tools.progress]\nname = 'x'\nargs = {}", "tools.progress.args"),
+        ("[tools.bogus]\nname = 'x'", "tools.bogus"),
+        ('[headers]\nX-Key = "${SURELY_UNSET_VARIABLE_42}"', "SURELY_UNSET_VARIABLE_42"),
+        ("url = ", "not valid TOML"),
+    ],
+)
+def test_bad_profiles_name_the_key(tmp_path: Path, text: str, named: str) -> None:
+    with pytest.raises(ProfileError, match=named.replace(".", r"\.")):
+        load_profile(write(tmp_path, text))
+
+
+def test_missing_profile_file(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match="no such file"):
+        load_profile(tmp_path / "nope.toml")
+
+
+def test_command_line_wins_over_profile_and_headers_merge(tmp_path: Path) -> None:
+    p = write(tmp_path, 'url = "http://127.0.0.1:1/mcp"\nidle_timeout = 30\n[headers]\nX-A = "1"\nx-b = "2"\n')
+    t = build_target(
+        options("--profile", str(p), "--url", "http://127.0.0.1:2/mcp", "--header", "X-B: 3", "--header", "X-C: 4")
+    )
+    assert t.url == "http://127.0.0.1:2/mcp"
+    assert t.idle_timeout == 30.0
+    assert t.headers == {"X-A": "1", "X-B": "3", "X-C": "4"}
+
+
+def test_header_parsing() -> None:
+    assert parse_header("Authorization: Bearer a:b") == ("Authorization", "Bearer a:b")
+    with pytest.raises(ProfileError):
+        parse_header("no colon here")
+    assert merge_headers({"a": "1"}, {"A": "2"}) == {"A": "2"}
