@@ -376,7 +376,7 @@ CATALOGUE: tuple[Requirement, ...] = (
         "transport.session.unknown-id",
         "session",
         "the answer to a session id the server never issued",
-        EXPIRED_404,
+        (Row(FROM_0326, "MAY", TRANSPORTS, SESSIONS, EXPIRED_404[0].quote, rule="transport.session.expired-404"),),
         kind="info",
     ),
     Requirement(
