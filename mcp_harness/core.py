@@ -20,6 +20,7 @@ from mcp_harness import schema
 from mcp_harness.sse import SSEDecoder, SSEEvent
 
 LATEST_VERSION = "2025-11-25"
+STATELESS_VERSION = "2026-07-28"  # no sessions, no initialize: recognised so it can be reported, not tested
 # The versions whose Streamable HTTP transport has sessions and `initialize`, oldest first.
 STATEFUL_VERSIONS = ("2025-03-26", "2025-06-18", "2025-11-25")
 ACCEPT_POST = "application/json, text/event-stream"
@@ -305,6 +306,19 @@ class Session:
         message = {"jsonrpc": "2.0", "id": self.next_id(), "method": "initialize", "params": params}
         ex = self.post(message, "initialize")
         self.pending[message["id"]] = Pending("initialize", ex)
+        return ex
+
+    def discover(self) -> Exchange:
+        """`server/discover` as 2026-07-28 defines it: how a stateless server is recognised."""
+        meta = {
+            "io.modelcontextprotocol/protocolVersion": STATELESS_VERSION,
+            "io.modelcontextprotocol/clientInfo": self.client_info,
+            "io.modelcontextprotocol/clientCapabilities": self.capabilities,
+        }
+        message = {"jsonrpc": "2.0", "id": self.next_id(), "method": "server/discover", "params": {"_meta": meta}}
+        headers = {**self.headers(), "MCP-Protocol-Version": STATELESS_VERSION, "Mcp-Method": "server/discover"}
+        ex = self.post(message, "request", headers)
+        self.pending[message["id"]] = Pending("server/discover", ex)
         return ex
 
     def initialized(self) -> Exchange:

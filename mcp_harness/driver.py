@@ -23,6 +23,7 @@ from mcp_harness import __version__, core
 from mcp_harness.wire import Redactor, WireLog
 
 MAX_RESUMPTIONS = 5
+STREAM_READ_FACTOR = 6  # a GET stream's read timeout, in multiples of --timeout
 
 
 class HarnessError(Exception):
@@ -267,8 +268,9 @@ class Stream(threading.Thread):
         conv, ex = self.conv, self.exchange
         conv._feed(conv._call_core(conv.core.sent, ex))
         try:
-            # No read timeout: a GET stream may stay silent for a long time; stop() closes it.
-            timeout = httpx.Timeout(conv.client.config.timeout, read=None)
+            # A GET stream may rightly stay silent for long (servers send keep-alive comments at their own
+            # pace), so it gets a longer read timeout than a POST; stop() closes it before that.
+            timeout = httpx.Timeout(conv.client.config.timeout, read=STREAM_READ_FACTOR * conv.client.config.timeout)
             with conv.client.http.stream("GET", conv.client.config.url, headers=ex.http.headers, timeout=timeout) as r:
                 self._response = r
                 conv._feed(conv._call_core(conv.core.receive_start, ex, r.status_code, r.headers))

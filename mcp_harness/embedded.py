@@ -64,6 +64,7 @@ def start(
     idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
     mutant: str | None = None,
     host: str = "127.0.0.1",
+    extra_args: tuple[str, ...] = (),
     ready_timeout: float = 30.0,
 ) -> EmbeddedServer:
     """Start the reference server (or one mutant) and wait until it listens."""
@@ -72,6 +73,7 @@ def start(
         cmd += ["--idle-timeout", str(idle_timeout)]
     if mutant:
         cmd += ["--mutant", mutant]
+    cmd += extra_args
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stderr: list[str] = []
     threading.Thread(target=lambda: stderr.extend(proc.stderr or []), daemon=True).start()

@@ -72,33 +72,51 @@ class Probe:
     session_id_issued: bool
     server_info: dict[str, Any]
     capabilities: dict[str, Any]
+    note: str | None = None
 
 
 def probe(config: ClientConfig) -> Probe:
-    """One initialize (then DELETE): reachability, authentication, negotiated version, session id."""
+    """One initialize (then DELETE): reachability, authentication, negotiated version, session id.
+
+    A server that refuses initialize but answers `server/discover` speaks the stateless 2026-07-28
+    revision: it is reported as such (every session check is then not-testable), not failed.
+    """
+    where = report.public_url(config.url)
     with Client(config) as client:
         conv = client.session(label="probe")
         try:
             ex = conv.send(conv.core.initialize())
         except HarnessError as e:
-            raise ProbeError(f"cannot reach {report.public_url(config.url)}: {e}") from None
+            raise ProbeError(f"cannot reach {where}: {e}") from None
         if ex.status in (401, 403):
-            raise ProbeError(
-                f"authentication refused at initialize: HTTP {ex.status} from {report.public_url(config.url)}"
-            )
+            raise ProbeError(f"authentication refused at initialize: HTTP {ex.status} from {where}")
         response = conv.core.responses.get(ex.request_id)
-        if response is None:
-            raise ProbeError(
-                f"initialize got HTTP {ex.status} and no JSON-RPC response from {report.public_url(config.url)}"
-            )
-        if "error" in response:
+        if response is None or "error" in response:
+            stateless = _discover(conv)
+            if stateless is not None:
+                return stateless
+            if response is None:
+                raise ProbeError(f"initialize got HTTP {ex.status} and no JSON-RPC response from {where}")
             raise ProbeError(f"initialize was refused: {response['error']} (try --spec-version)")
         version = conv.core.protocol_version
-        if version not in core.STATEFUL_VERSIONS and version != "2026-07-28":
+        if version not in core.STATEFUL_VERSIONS:
             raise ProbeError(f"the server negotiated protocol version {version!r}, which this harness does not speak")
         if conv.core.session_id is not None:
             conv.notify("notifications/initialized")
         return Probe(version, conv.core.session_id is not None, conv.core.server_info, conv.core.server_capabilities)
+
+
+def _discover(conv: Conversation) -> Probe | None:
+    try:
+        ex = conv.send(conv.core.discover())
+    except HarnessError:
+        return None
+    result = (conv.core.responses.get(ex.request_id) or {}).get("result") or {}
+    if core.STATELESS_VERSION not in result.get("supportedVersions", []):
+        return None
+    info = (result.get("_meta") or {}).get("io.modelcontextprotocol/serverInfo") or {}
+    note = f"the server refused initialize and answered server/discover: it speaks {core.STATELESS_VERSION} (stateless)"
+    return Probe(core.STATELESS_VERSION, False, info, result.get("capabilities") or {}, note)
 
 
 # --- run state and the `h` fixture --------------------------------------------------------------------
@@ -342,11 +360,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     except ProbeError as e:
         _stop_server(state)
         pytest.exit(str(e), returncode=2)
-    if state.probe.protocol_version != state.target.spec_version:
+    if state.probe.note:
+        state.notes.append(state.probe.note)
+    elif state.probe.protocol_version != state.target.spec_version:
         state.notes.append(
             f"requested {state.target.spec_version}, the server counter-offered {state.probe.protocol_version}"
         )
-    if not state.probe.session_id_issued:
+    if not state.probe.session_id_issued and not state.probe.note:
         state.notes.append("the server issued no session id (stateless)")
 
 
@@ -491,6 +511,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             open_now = state.server.open_sessions()
             if open_now:
                 state.notes.append(f"{open_now} session(s) still open on the reference server after the run")
+    except OSError as e:
+        state.notes.append(f"could not ask the reference server for its open sessions: {e}")
     finally:
         _stop_server(state)
     run = report.RunInfo(

@@ -35,9 +35,13 @@ class Run:
         return {i for i, v in self.verdicts.items() if v in verdicts}
 
 
+def harness_command(out: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "mcp_harness.cli", "conformance", "--out", str(out), *args]
+
+
 def run_harness(out: Path, *args: str, env: dict[str, str] | None = None) -> Run:
     """`mcp-harness conformance …` in a subprocess, as a user runs it."""
-    cmd = [sys.executable, "-m", "mcp_harness.cli", "conformance", "--out", str(out), *args]
+    cmd = harness_command(out, *args)
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT, env=env)
     return Run(p.returncode, p.stdout, p.stderr, out)
 
@@ -47,8 +51,10 @@ def server_factory():
     """Start reference or mutant servers; each is stopped (by its pid) at teardown."""
     started: list[embedded.EmbeddedServer] = []
 
-    def start(mutant: str | None = None, idle_timeout: float | None = 2.0) -> embedded.EmbeddedServer:
-        server = embedded.start(idle_timeout=idle_timeout, mutant=mutant)
+    def start(
+        mutant: str | None = None, idle_timeout: float | None = 2.0, extra_args: tuple[str, ...] = ()
+    ) -> embedded.EmbeddedServer:
+        server = embedded.start(idle_timeout=idle_timeout, mutant=mutant, extra_args=extra_args)
         started.append(server)
         return server
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import http.server
+import json
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_harness
+from conftest import RUN_TIMEOUT, harness_command, run_harness
 
 from mcp_harness import catalogue
 
@@ -111,3 +113,38 @@ def test_planted_secrets_appear_in_no_output(tmp_path: Path, server_factory) -> 
     for text in [run.stdout, run.stderr, *(p.read_text() for p in files)]:
         for secret in secrets:
             assert secret not in text
+
+
+def test_stateless_2026_server_is_reported_not_failed(tmp_path: Path, server_factory) -> None:
+    server = server_factory(extra_args=("--stateless-2026",))
+    run = run_harness(tmp_path, "--url", server.url)
+    assert run.code == 0, run.stdout + run.stderr
+    assert set(run.verdicts.values()) == {"not-testable"}
+    assert run.results["protocol_version"] == "2026-07-28"
+    assert any("2026-07-28 (stateless)" in n for n in run.results["notes"])
+
+
+def test_server_dying_mid_run_gives_a_complete_report(tmp_path: Path, server_factory) -> None:
+    server = server_factory()
+    proc = subprocess.Popen(
+        harness_command(tmp_path, "--url", server.url, "--idle-timeout", "2", "--timeout", "3"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:  # the expiry check runs first and says when it starts waiting
+        lines.append(line)
+        if "staying idle" in line:
+            server.stop()
+            break
+    rest, _ = proc.communicate(timeout=RUN_TIMEOUT)
+    output = "".join(lines) + rest
+    assert proc.returncode == 1, output
+    doc = json.loads((tmp_path / "results.json").read_text())
+    verdicts = {c["id"]: c for c in doc["checks"]}
+    assert set(verdicts) == set(catalogue.BY_ID)
+    errors = [c for c in verdicts.values() if c["verdict"] == "error"]
+    assert len(errors) >= len(catalogue.BY_ID) - 1, output
+    assert all(c["reason"] and "Traceback" not in c["reason"] for c in errors)

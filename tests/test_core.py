@@ -38,6 +38,11 @@ def answer(
     return events + session.receive_end(ex)
 
 
+def progress_note(token: str | int, progress: float, **extra: object) -> dict:
+    params = {"progressToken": token, "progress": progress, **extra}
+    return {"jsonrpc": "2.0", "method": "notifications/progress", "params": params}
+
+
 def initialized_session(**kwargs) -> core.Session:
     s = core.Session(**kwargs)
     ex = s.initialize()
@@ -174,14 +179,7 @@ def test_progress_tracked_per_token_and_foreign_token_flagged() -> None:
     s = initialized_session()
     ex = s.request("tools/call", {"name": "slow"}, progress=True)
     token = json.loads(ex.http.body)["params"]["_meta"]["progressToken"]
-    notes = [
-        {
-            "jsonrpc": "2.0",
-            "method": "notifications/progress",
-            "params": {"progressToken": t, "progress": p, "total": 2},
-        }
-        for t, p in ((token, 1), (token, 2), ("x", 1))
-    ]
+    notes = [progress_note(t, p, total=2) for t, p in ((token, 1), (token, 2), ("x", 1))]
     answer(s, ex, sse(*notes, {"jsonrpc": "2.0", "id": ex.request_id, "result": {"content": []}}))
     assert [p.progress for p in s.progress[token]] == [1, 2]
     assert [v.rule for v in s.violations] == ["transport.session.isolation"]
@@ -242,14 +240,7 @@ def test_any_chunking_of_a_response_stream_gives_the_same_outcome(cuts: list[int
         s = initialized_session()
         ex = s.request("tools/call", {"name": "slow"}, progress=True)
         token = json.loads(ex.http.body)["params"]["_meta"]["progressToken"]
-        notes = [
-            {
-                "jsonrpc": "2.0",
-                "method": "notifications/progress",
-                "params": {"progressToken": token, "progress": p, "message": "步骤\u2028 two"},
-            }
-            for p in (1, 2, 3)
-        ]
+        notes = [progress_note(token, p, message="步骤\u2028 two") for p in (1, 2, 3)]
         final = {"jsonrpc": "2.0", "id": ex.request_id, "result": {"content": [{"type": "text", "text": "done"}]}}
         data = sse(*notes, final, ids=True)
         whole = data.replace(b"\n", b"\r\n") if crlf else data
