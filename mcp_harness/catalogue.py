@@ -17,6 +17,12 @@ FROM_0326 = (V0326, V0618, V1125)
 FROM_0618 = (V0618, V1125)
 LIFECYCLE = "basic/lifecycle"
 TRANSPORTS = "basic/transports"
+PROGRESS = "basic/utilities/progress"
+ELICITATION = "client/elicitation"
+SCHEMA_QUOTE = (
+    "The full specification of the protocol is defined as a TypeScript schema. This is the source of truth for all "
+    "protocol messages and structures."
+)
 SESSIONS = "session-management"
 
 
@@ -400,6 +406,228 @@ CATALOGUE: tuple[Requirement, ...] = (
         "expiry",
         "a session idle past the timeout gets 404, and the same client can initialize anew",
         EXPIRED_404,
+    ),
+    # --- round trips inside a session: elicitation, sampling, progress, cancellation, ping, resumability ---
+    Requirement(
+        "elicitation.form.params",
+        "elicitation",
+        "an elicitation/create request is valid: a message and a flat requestedSchema of primitive properties",
+        (
+            Row(
+                (V0618,),
+                "MUST",
+                ELICITATION,
+                "request-schema",
+                "The `requestedSchema` field allows servers to define the structure of the expected response using a "
+                "restricted subset of JSON Schema. To simplify implementation for clients, elicitation schemas are "
+                "limited to flat objects with primitive properties only:",
+                rule="schema.server-messages",
+            ),
+            Row(
+                (V1125,),
+                "MUST",
+                ELICITATION,
+                "form-mode-elicitation-requests",
+                'Form mode elicitation requests **MUST** either specify `mode: "form"` or omit the `mode` field, and '
+                "include these additional parameters: … To simplify client user experience, form mode elicitation "
+                "schemas are limited to flat objects with primitive properties only.",
+            ),
+        ),
+    ),
+    Requirement(
+        "transport.sse.related-messages",
+        "elicitation",
+        "a server request a tool call triggers arrives, with an id, on that call's POST stream, before its result",
+        (
+            Row(
+                FROM_0618,
+                "SHOULD",
+                TRANSPORTS,
+                "sending-messages-to-the-server",
+                "The server **MAY** send JSON-RPC _requests_ and _notifications_ before sending the JSON-RPC "
+                "_response_. These messages **SHOULD** relate to the originating client _request_.",
+            ),
+        ),
+    ),
+    Requirement(
+        "elicitation.response.actions",
+        "elicitation",
+        "what the tool reports for each answer: accept, decline, cancel",
+        (
+            Row(
+                (V0618,),
+                "MAY",
+                ELICITATION,
+                "response-actions",
+                "Elicitation responses use a three-action model to clearly distinguish between different user actions:",
+            ),
+            Row(
+                (V1125,),
+                "MAY",
+                ELICITATION,
+                "response-actions",
+                "Elicitation responses use a three-action model to clearly distinguish between different user actions. "
+                "These actions apply to both form and URL elicitation modes.",
+            ),
+        ),
+        kind="info",
+    ),
+    Requirement(
+        "sampling.request.shape",
+        "sampling",
+        "a sampling/createMessage request carries messages and maxTokens (and tools only if the client allows them)",
+        (
+            Row((V0326, V0618), "MUST", "basic/index", "schema", SCHEMA_QUOTE, rule="schema.server-messages"),
+            Row(
+                (V1125,),
+                "MUST",
+                "client/sampling",
+                "tools-in-sampling",
+                "Servers **MUST NOT** send tool-enabled sampling requests to Clients that have not declared support "
+                "for tool use via the `sampling.tools` capability. … " + SCHEMA_QUOTE,
+                rule="sampling.tools.capability-gated",
+            ),
+        ),
+    ),
+    Requirement(
+        "lifecycle.operation.negotiated-only",
+        "lifecycle",
+        "the server sends no request for a capability the client did not declare",
+        (
+            Row(
+                (V0326,),
+                "SHOULD",
+                LIFECYCLE,
+                "operation",
+                "Both parties **SHOULD**: … Respect the negotiated protocol version … Only use capabilities that were "
+                "successfully negotiated",
+            ),
+            Row(
+                FROM_0618,
+                "MUST",
+                LIFECYCLE,
+                "operation",
+                "Both parties **MUST**: … Respect the negotiated protocol version … Only use capabilities that were "
+                "successfully negotiated",
+            ),
+        ),
+    ),
+    Requirement(
+        "progress.token.active-only",
+        "progress",
+        "progress notifications only for a request that sent a progressToken, and only with that token",
+        (
+            Row(
+                FROM_0326,
+                "MUST",
+                PROGRESS,
+                "behavior-requirements",
+                "Progress notifications **MUST** only reference tokens that: … Were provided in an active request … "
+                "Are associated with an in-progress operation",
+            ),
+        ),
+    ),
+    Requirement(
+        "progress.value.increasing",
+        "progress",
+        "progress strictly increases from one notification to the next",
+        (
+            Row(
+                FROM_0326,
+                "MUST",
+                PROGRESS,
+                "progress-flow",
+                "The `progress` value **MUST** increase with each notification, even if the total is unknown.",
+            ),
+        ),
+    ),
+    Requirement(
+        "progress.stop-after-completion",
+        "progress",
+        "no progress notification after the request's result",
+        (
+            Row(
+                FROM_0326,
+                "MUST",
+                PROGRESS,
+                "implementation-notes",
+                "Progress notifications **MUST** stop after completion",
+            ),
+        ),
+    ),
+    Requirement(
+        "cancellation.receiver.stop",
+        "cancellation",
+        "after notifications/cancelled (answered 202) the server does not send the cancelled request's result",
+        (
+            Row(
+                FROM_0326,
+                "SHOULD",
+                "basic/utilities/cancellation",
+                "behavior-requirements",
+                "Receivers of cancellation notifications **SHOULD**: … Stop processing the cancelled request … Free "
+                "associated resources … Not send a response for the cancelled request",
+            ),
+        ),
+    ),
+    Requirement(
+        "ping.respond.prompt-empty",
+        "ping",
+        "ping is answered promptly with an empty result",
+        (
+            Row(
+                FROM_0326,
+                "MUST",
+                "basic/utilities/ping",
+                "behavior-requirements",
+                "The receiver **MUST** respond promptly with an empty response:",
+            ),
+        ),
+    ),
+    Requirement(
+        "ping.periodic",
+        "ping",
+        "whether the server pings the client (its pings are answered with an empty result)",
+        (
+            Row(
+                FROM_0326,
+                "SHOULD",
+                "basic/utilities/ping",
+                "implementation-considerations",
+                "Implementations **SHOULD** periodically issue pings to detect connection health",
+            ),
+        ),
+        kind="info",
+    ),
+    Requirement(
+        "transport.resume.no-cross-stream-replay",
+        "resumability",
+        "a stream resumed with Last-Event-ID replays none of another stream's messages",
+        (
+            Row(
+                FROM_0326,
+                "MUST",
+                TRANSPORTS,
+                "resumability-and-redelivery",
+                "The server **MUST NOT** replay messages that would have been delivered on a different stream.",
+            ),
+        ),
+    ),
+    Requirement(
+        "transport.resume.replay",
+        "resumability",
+        "whether a dropped stream resumed with Last-Event-ID redelivers the messages it missed",
+        (
+            Row(
+                FROM_0326,
+                "MAY",
+                TRANSPORTS,
+                "resumability-and-redelivery",
+                "The server **MAY** use this header to replay messages that would have been sent after the last event "
+                "ID, _on the stream that was disconnected_, and to resume the stream from that point.",
+            ),
+        ),
+        kind="info",
     ),
 )
 

@@ -76,6 +76,12 @@ class Exchange:
     events: list[SSEEvent] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)  # JSON-RPC messages received on this exchange
     ended: bool = False
+    resumes: Exchange | None = None  # the stream this GET resumes (Last-Event-ID), if any
+
+    @property
+    def stream(self) -> Exchange:
+        """The exchange whose stream this one carries on (itself, unless it resumes another)."""
+        return self.resumes.stream if self.resumes is not None else self
 
     @property
     def content_type(self) -> str:
@@ -185,21 +191,39 @@ def _sample_value(prop: Mapping[str, Any]) -> Any:
     return "mcp-harness"[: prop.get("maxLength", 64)].ljust(prop.get("minLength", 0), "x")
 
 
-def accept_elicitation(params: Mapping[str, Any]) -> Message:
-    """Accept a form elicitation with content that satisfies the requested (flat) schema."""
-    if params.get("mode") == "url":
-        return {"action": "accept"}
-    props = params.get("requestedSchema", {}).get("properties", {})
-    return {"action": "accept", "content": {name: _sample_value(p) for name, p in props.items()}}
+def elicitation_answer(action: str = "accept") -> Handler:
+    """A handler answering elicitation/create with `action`: accept (content filling the requested schema),
+    decline or cancel. URL mode (2025-11-25) is recognised: accepting it means consenting to open the URL."""
+    if action not in ("accept", "decline", "cancel"):
+        raise ValueError(f"elicitation action must be accept, decline or cancel, not {action!r}")
+
+    def answer(params: Mapping[str, Any]) -> Message:
+        if action != "accept" or params.get("mode") == "url":
+            return {"action": action}
+        props = params.get("requestedSchema", {}).get("properties", {})
+        return {"action": "accept", "content": {name: _sample_value(p) for name, p in props.items()}}
+
+    return answer
 
 
-def sample_text(params: Mapping[str, Any]) -> Message:
-    return {
-        "role": "assistant",
-        "content": {"type": "text", "text": "mcp-harness sampled text"},
-        "model": "mcp-harness-model",
-        "stopReason": "endTurn",
-    }
+accept_elicitation = elicitation_answer("accept")
+
+
+def sampling_answer(
+    text: str = "mcp-harness sampled text",
+    model: str = "mcp-harness-model",
+    role: str = "assistant",
+    stop_reason: str = "endTurn",
+) -> Handler:
+    """A handler answering sampling/createMessage with one configurable text message."""
+
+    def answer(params: Mapping[str, Any]) -> Message:
+        return {"role": role, "content": {"type": "text", "text": text}, "model": model, "stopReason": stop_reason}
+
+    return answer
+
+
+sample_text = sampling_answer()
 
 
 DEFAULT_HANDLERS: dict[str, Handler] = {
@@ -249,6 +273,8 @@ class Session:
         self.progress: dict[str | int, list[Progress]] = {}
         self.violations: list[Violation] = []
         self.exchanges: list[Exchange] = []
+        # Everything sent and received, in order: ("sent", exchange, message) / ("received", exchange, message).
+        self.timeline: list[tuple[str, Exchange, Message | None]] = []
         self._exchange_numbers = itertools.count(1)
         self._requests_seen: set[Any] = set()
 
@@ -373,6 +399,7 @@ class Session:
         return ex
 
     def sent(self, exchange: Exchange) -> list[Event]:
+        self.timeline.append(("sent", exchange, exchange.message))
         return [Sent(exchange)]
 
     # -- receiving --
@@ -453,6 +480,7 @@ class Session:
         if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
             return [self._violation(exchange, "jsonrpc.message.jsonrpc-2", f"not a JSON-RPC 2.0 message: {message!r}")]
         exchange.messages.append(message)
+        self.timeline.append(("received", exchange, message))
         kind = "response" if "method" not in message else "request" if "id" in message else "notification"
         events: list[Event] = [MessageReceived(exchange, message, kind)]
         if kind == "response":

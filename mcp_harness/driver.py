@@ -13,7 +13,7 @@ import ssl
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,10 +124,23 @@ class Conversation:
         with self.lock:
             return fn(*args, **kwargs)
 
-    def send(self, exchange: core.Exchange, *, stop_at_response: bool = True) -> core.Exchange:
-        """Send one exchange and read its response to the end (or up to the JSON-RPC response)."""
+    def send(
+        self,
+        exchange: core.Exchange,
+        *,
+        stop_at_response: bool = True,
+        stop_when: Callable[[core.Exchange], bool] | None = None,
+    ) -> core.Exchange:
+        """Send one exchange and read its response.
+
+        Reading stops at the JSON-RPC response (`stop_at_response`), or goes on to the end of the stream —
+        a stream still silent one read timeout after its response is closed by the harness, not an error —
+        or stops, dropping the connection, as soon as `stop_when(exchange)` holds. A stream that ends before
+        its response is resumed with GET + Last-Event-ID, as 2025-11-25 servers may require.
+        """
         self._feed(self._call_core(self.core.sent, exchange))
         http = exchange.http
+        dropped = False
         try:
             with self.client.http.stream(
                 http.method, self.client.config.url, headers=http.headers, content=http.body
@@ -135,15 +148,25 @@ class Conversation:
                 self._feed(self._call_core(self.core.receive_start, exchange, response.status_code, response.headers))
                 for chunk in response.iter_raw():
                     self._feed(self._call_core(self.core.receive_data, exchange, chunk))
+                    if stop_when is not None and stop_when(exchange):
+                        dropped = True
+                        self.wire.note(f"the harness drops the connection of #{exchange.number}")
+                        break
                     if stop_at_response and exchange.request_id is not None and self._answered(exchange):
                         break
-                self._feed(self._call_core(self.core.receive_end, exchange))
+            self._feed(self._call_core(self.core.receive_end, exchange))
         except httpx.TimeoutException as e:
-            what = f"timed out after {self.client.config.timeout:g}s ({type(e).__name__})"
-            raise self._error(exchange, what) from None
+            if stop_at_response or not self._answered(exchange):
+                what = f"timed out after {self.client.config.timeout:g}s ({type(e).__name__})"
+                raise self._error(exchange, what) from None
+            self.wire.note(f"#{exchange.number} still open {self.client.config.timeout:g}s after its response")
+            self._feed(self._call_core(self.core.receive_end, exchange))
         except httpx.HTTPError as e:
             raise self._error(exchange, f"{type(e).__name__}: {e}") from None
-        if exchange.sse is not None and exchange.request_id is not None and not self._answered(exchange):
+        # A stream cut short before any response is resumed; one that closed after a response bearing another id
+        # is over (the core recorded that violation).
+        cut_short = not any("method" not in m for m in exchange.messages)
+        if not dropped and exchange.sse is not None and exchange.request_id is not None and cut_short:
             self._resume(exchange)
         return exchange
 
@@ -166,7 +189,8 @@ class Conversation:
             self.wire.note(f"stream #{exchange.number} ended before its response; resuming in {delay:g}s")
             time.sleep(delay)
             get = self._call_core(self.core.stream, sse.last_event_id)
-            resumed = self.send(get)
+            get.resumes = exchange
+            resumed = self.send(get, stop_when=lambda _: self._answered(exchange))
             if resumed.status != 200:
                 return
             sse = resumed.sse or sse

@@ -27,6 +27,7 @@ from mcp_harness.driver import Client, ClientConfig, Conversation, HarnessError
 from mcp_harness.profile import (
     ProfileError,
     Target,
+    ToolSpec,
     check_url,
     check_version,
     load_profile,
@@ -34,9 +35,11 @@ from mcp_harness.profile import (
     parse_header,
 )
 from mcp_harness.report import console_line
+from mcp_harness.scenarios import list_tools
 
 F = TypeVar("F", bound=Callable[..., Any])
-SESSION_AREAS = ("session", "expiry")
+# Checks that need a session: server→client requests, cancellation and resumption are tied to one.
+SESSION_AREAS = ("session", "expiry", "elicitation", "sampling", "cancellation", "resumability")
 DEFAULT_OUT = "reports/conformance"
 STATE = pytest.StashKey["RunState"]()
 
@@ -182,6 +185,16 @@ class Harness:
                 reporter.write_line(f"  … {text}")
         else:
             reporter.write_line(f"  … {text}")
+
+    def tool(self, role: str, conv: Conversation | None = None) -> ToolSpec:
+        """The tool the profile names for `role`; not-testable when the server does not list it."""
+        spec = self.target.tools[role]
+        if spec.name not in list_tools(conv or self.session()):
+            source = "the profile" if self.target.tools_from_profile else "the default (official fixture name)"
+            self.not_testable(
+                f"the server lists no tool {spec.name!r} for {role} ({source}); name one in [tools.{role}]"
+            )
+        return spec
 
     def observe(self, message: str) -> None:
         """What was observed; shown with a pass."""

@@ -41,12 +41,15 @@ PROFILE_KEYS: dict[str, str] = {
     "tools.progress": "table {name, arguments}: a tool that reports progress when given a progressToken",
     "tools.elicitation": "table {name, arguments}: a tool that sends an elicitation/create request",
     "tools.sampling": "table {name, arguments}: a tool that sends a sampling/createMessage request",
+    "tools.slow": "table {name, arguments}: a tool that runs for a few seconds (cancellation, resumability)",
 }
-TOOL_ROLES = ("progress", "elicitation", "sampling")
-DEFAULT_TOOLS = {
-    "progress": "test_tool_with_progress",
-    "elicitation": "test_elicitation",
-    "sampling": "test_sampling",
+TOOL_ROLES = ("progress", "elicitation", "sampling", "slow")
+# The official conformance fixture names; `slow` is the progress tool made to take ~3 s on the reference server.
+DEFAULT_TOOLS: dict[str, tuple[str, dict[str, Any]]] = {
+    "progress": ("test_tool_with_progress", {}),
+    "elicitation": ("test_elicitation", {}),
+    "sampling": ("test_sampling", {}),
+    "slow": ("test_tool_with_progress", {"steps": 8, "delay": 0.2}),
 }
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -73,7 +76,9 @@ class Target:
     ca_bundle: str | None = None
     insecure: bool = False
     headers: dict[str, str] = field(default_factory=dict)
-    tools: dict[str, ToolSpec] = field(default_factory=lambda: {r: ToolSpec(n) for r, n in DEFAULT_TOOLS.items()})
+    tools: dict[str, ToolSpec] = field(
+        default_factory=lambda: {role: ToolSpec(name, dict(args)) for role, (name, args) in DEFAULT_TOOLS.items()}
+    )
     tools_from_profile: bool = False
 
     @property
@@ -181,7 +186,7 @@ def load_profile(path: str | Path, target: Target | None = None) -> Target:
             target.headers = merge_headers(target.headers, headers)
         elif key == "tools":
             if not isinstance(value, dict):
-                raise ProfileError("tools: expected tables [tools.progress], [tools.elicitation], [tools.sampling]")
+                raise ProfileError("tools: expected tables such as [tools.progress] (" + ", ".join(TOOL_ROLES) + ")")
             for role, spec in value.items():
                 if role not in TOOL_ROLES:
                     raise ProfileError(f"tools.{role}: unknown key (expected {', '.join(TOOL_ROLES)})")

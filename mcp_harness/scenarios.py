@@ -48,3 +48,12 @@ def raw_post(conv: Conversation, message: dict[str, Any], **header_changes: str 
 def ping_message(conv: Conversation, method: str = "tools/list") -> dict[str, Any]:
     """A harmless request message with a fresh id (tools/list: every tool server answers it)."""
     return {"jsonrpc": "2.0", "id": conv.core.next_id(), "method": method}
+
+
+def server_requests(conv: Conversation, method: str) -> list[tuple[core.Exchange, dict[str, Any]]]:
+    """Every server→client request of `method` the session received, with the exchange it came on."""
+    return [(ex, m) for ex, m in conv.messages() if m.get("method") == method and "id" in m]
+
+
+def notifications(conv: Conversation, method: str) -> list[tuple[core.Exchange, dict[str, Any]]]:
+    return [(ex, m) for ex, m in conv.messages() if m.get("method") == method and "id" not in m]

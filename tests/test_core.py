@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -260,3 +261,51 @@ def test_any_chunking_of_a_response_stream_gives_the_same_outcome(cuts: list[int
     assert chunked[0] == whole[0] == [1, 2, 3]
     assert chunked[1] == whole[1]
     assert chunked[2] is not None and chunked[3] == [] == whole[3]
+
+
+def test_elicitation_answer_actions_and_url_mode() -> None:
+    form = {"message": "m", "requestedSchema": {"type": "object", "properties": {"x": {"type": "string"}}}}
+    assert core.elicitation_answer("decline")(form) == {"action": "decline"}
+    assert core.elicitation_answer("cancel")(form) == {"action": "cancel"}
+    url = {"mode": "url", "message": "m", "url": "https://example.com/x", "elicitationId": "e1"}
+    assert core.elicitation_answer("accept")(url) == {"action": "accept"}
+    with pytest.raises(ValueError, match="accept, decline or cancel"):
+        core.elicitation_answer("maybe")
+
+
+def test_sampling_answer_is_configurable() -> None:
+    answer = core.sampling_answer(text="hi", model="m1", stop_reason="maxTokens")({})
+    assert answer == {
+        "role": "assistant",
+        "content": {"type": "text", "text": "hi"},
+        "model": "m1",
+        "stopReason": "maxTokens",
+    }
+
+
+def test_timeline_orders_sent_and_received_and_resumed_streams_point_back() -> None:
+    s = initialized_session()
+    call = s.request("tools/call", {"name": "x"})
+    s.sent(call)
+    s.receive_start(call, 200, {"content-type": core.SSE})
+    s.receive_data(call, b"id: e1\ndata:\n\n")
+    s.receive_end(call)
+    get = s.stream(last_event_id="e1")
+    get.resumes = call
+    s.sent(get)
+    s.receive_start(get, 200, {"content-type": core.SSE})
+    s.receive_data(get, sse({"jsonrpc": "2.0", "id": call.request_id, "result": {"content": []}}))
+    assert get.http.headers["Last-Event-ID"] == "e1"
+    assert get.stream is call and call.stream is call
+    kinds = [(kind, ex.purpose) for kind, ex, _ in s.timeline[-3:]]
+    assert kinds == [("sent", "request"), ("sent", "stream"), ("received", "stream")]
+    assert s.responses[call.request_id]["result"] == {"content": []}
+
+
+def test_discover_request_for_stateless_servers() -> None:
+    ex = core.Session().discover()
+    body = json.loads(ex.http.body)
+    assert body["method"] == "server/discover"
+    assert body["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] == "2026-07-28"
+    assert ex.http.headers["MCP-Protocol-Version"] == "2026-07-28"
+    assert ex.http.headers["Mcp-Method"] == "server/discover"

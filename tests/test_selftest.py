@@ -30,7 +30,9 @@ def test_reference_server_passes_every_check(tmp_path: Path, server_factory) -> 
     assert doc["protocol_version"] == doc["requested_version"] == "2025-11-25"
     assert doc["strict"] is True and doc["harness"]["name"] == "mcp-harness"
     for c in doc["checks"]:
-        assert c["level"] in ("MUST", "SHOULD", "MAY") and c["spec"].startswith("2025-11-25/basic/")
+        assert c["level"] in ("MUST", "SHOULD", "MAY") and c["spec"].startswith(
+            ("2025-11-25/basic/", "2025-11-25/client/")
+        )
         assert c["requirement"] and c["message"]
     cases = ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")
     assert len(list(cases)) == len(catalogue.BY_ID)
