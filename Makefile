@@ -3,6 +3,7 @@
 #   make conformance [URL=…] [PROFILE=…] [HEADER='Name: value'] [SPEC=…] [IDLE_TIMEOUT=S] [STRICT=1]
 #                    [OUT=DIR] [CHECKS=id,id] [PYTEST_ARGS='…']
 #   make test | lint | format | serve [PORT=8000] [IDLE_TIMEOUT=S] | clean
+#   make interop [URL=…]   the official conformance suite (Node 22, cached in .cache/interop/) + the Python SDK client
 #
 # HEADER is handed to the harness in the environment and never echoed; recipes that see it are silent.
 
@@ -18,7 +19,7 @@ CONFORMANCE_ARGS = $(if $(URL),--url '$(URL)') $(if $(PROFILE),--profile '$(PROF
 	$(if $(filter 1 yes true,$(STRICT)),--strict) $(if $(OUT),--out '$(OUT)') \
 	$(foreach c,$(subst $(comma), ,$(CHECKS)),--check '$(c)') $(if $(PYTEST_ARGS),--pytest-args '$(PYTEST_ARGS)')
 
-.PHONY: setup test lint format conformance serve clean
+.PHONY: setup test lint format conformance serve clean interop
 
 setup: $(STAMP)
 
@@ -48,3 +49,6 @@ serve: setup
 
 clean:
 	rm -rf reports .pytest_cache .ruff_cache .hypothesis
+
+interop: setup
+	$(BIN)/python interop/official_suite.py $(if $(URL),--url '$(URL)')

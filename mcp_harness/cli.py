@@ -90,6 +90,8 @@ def conformance(ns: argparse.Namespace) -> int:
         "--no-header",
         "--tb=no",
         "-rN",
+        "-p",
+        "no:anyio",  # not needed here, and already imported by the probe (pytest would warn it cannot rewrite it)
         f"--rootdir={embedded.project_path('conformance')}",
         f"--junitxml={out / 'junit.xml'}",
         "-o",
@@ -122,9 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--idle-timeout", type=float, default=None, metavar="SECONDS")
     ns = parser.parse_args(argv)
-    if ns.command == "conformance":
-        return conformance(ns)
-    return serve(ns)
+    try:
+        return conformance(ns) if ns.command == "conformance" else serve(ns)
+    except BrokenPipeError:  # e.g. piped into `head`: stop quietly, as command-line tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -133,10 +133,11 @@ class Conversation:
     ) -> core.Exchange:
         """Send one exchange and read its response.
 
-        Reading stops at the JSON-RPC response (`stop_at_response`), or goes on to the end of the stream —
-        a stream still silent one read timeout after its response is closed by the harness, not an error —
-        or stops, dropping the connection, as soon as `stop_when(exchange)` holds. A stream that ends before
-        its response is resumed with GET + Last-Event-ID, as 2025-11-25 servers may require.
+        Reading stops at the JSON-RPC response (`stop_at_response`; a read timeout before it is an error), or
+        goes on to the end of the stream, or stops, dropping the connection, as soon as `stop_when(exchange)`
+        holds; in those two modes a stream quiet for one read timeout has said all it will (not an error: the
+        caller judges what came). A stream that ends before any response is resumed with GET + Last-Event-ID,
+        as 2025-11-25 servers may require.
         """
         self._feed(self._call_core(self.core.sent, exchange))
         http = exchange.http
@@ -156,10 +157,11 @@ class Conversation:
                         break
             self._feed(self._call_core(self.core.receive_end, exchange))
         except httpx.TimeoutException as e:
-            if stop_at_response or not self._answered(exchange):
+            if stop_at_response and stop_when is None:
                 what = f"timed out after {self.client.config.timeout:g}s ({type(e).__name__})"
                 raise self._error(exchange, what) from None
-            self.wire.note(f"#{exchange.number} still open {self.client.config.timeout:g}s after its response")
+            # Reading on past the response, or until a condition: a stream gone quiet has said all it will.
+            self.wire.note(f"#{exchange.number} quiet for {self.client.config.timeout:g}s; the harness stops reading")
             self._feed(self._call_core(self.core.receive_end, exchange))
         except httpx.HTTPError as e:
             raise self._error(exchange, f"{type(e).__name__}: {e}") from None
@@ -191,11 +193,9 @@ class Conversation:
             get = self._call_core(self.core.stream, sse.last_event_id)
             get.resumes = exchange
             resumed = self.send(get, stop_when=lambda _: self._answered(exchange))
-            if resumed.status != 200:
-                return
+            if resumed.status != 200 or not resumed.events:
+                return  # refused, or nothing new: stop rather than ask again for the same events
             sse = resumed.sse or sse
-            if self._answered(exchange):
-                return
 
     # -- the session API used by checks and scenarios --
 

@@ -41,6 +41,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Checks that need a session: server→client requests, cancellation and resumption are tied to one.
 SESSION_AREAS = ("session", "expiry", "elicitation", "sampling", "cancellation", "resumability")
 DEFAULT_OUT = "reports/conformance"
+QUICK_TIMEOUT = 5.0  # seconds: the read timeout of checks that wait for something that should not come
 STATE = pytest.StashKey["RunState"]()
 
 
@@ -166,6 +167,10 @@ class Harness:
         c = Client(config)
         self.clients.append(c)
         return c
+
+    def quick_client(self, seconds: float = QUICK_TIMEOUT) -> Client:
+        """A client whose reads give up sooner: for waits whose silence is itself the answer."""
+        return self.client(timeout=min(seconds, self.target.timeout))
 
     def session(self, *, initialize: bool = True, client: Client | None = None, **kwargs: Any) -> Conversation:
         client = client or (self.clients[0] if self.clients else self.client())
