@@ -9,6 +9,7 @@ and the wire logs — is built from that list.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import time
@@ -154,7 +155,6 @@ class Harness:
         self.version = (state.probe and state.probe.protocol_version) or state.target.spec_version
         self.clients: list[Client] = []
         self.message = ""
-        self.info_message: str | None = None
 
     @property
     def level(self) -> str:
@@ -181,15 +181,12 @@ class Harness:
 
     def say(self, text: str) -> None:
         """A line on the terminal now (e.g. how long a check is going to wait)."""
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter") if self.config else None
-        capture = self.config.pluginmanager.get_plugin("capturemanager") if self.config else None
-        if reporter is None:
-            return
-        if capture is not None:
-            with capture.global_and_fixture_disabled():
+        plugins = self.config.pluginmanager if self.config else None
+        reporter = plugins.get_plugin("terminalreporter") if plugins else None
+        capture = plugins.get_plugin("capturemanager") if plugins else None
+        if reporter is not None:
+            with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
                 reporter.write_line(f"  … {text}")
-        else:
-            reporter.write_line(f"  … {text}")
 
     def tool(self, role: str, conv: Conversation | None = None) -> ToolSpec:
         """The tool the profile names for `role`; not-testable when the server does not list it."""
