@@ -4,6 +4,7 @@
 #                    [OUT=DIR] [CHECKS=id,id] [PYTEST_ARGS='…']
 #   make test | lint | format | serve [PORT=8000] [IDLE_TIMEOUT=S] | clean
 #   make interop [URL=…]   the official conformance suite (Node 22, cached in .cache/interop/) + the Python SDK client
+#   make load [URL=…] [SCENARIO=…] [SHAPE=…] [USERS=N] [RATE=N] [DURATION=30s] [PROCESSES=N] [OUT=DIR] | bench
 #
 # HEADER is handed to the harness in the environment and never echoed; recipes that see it are silent.
 
@@ -19,7 +20,13 @@ CONFORMANCE_ARGS = $(if $(URL),--url '$(URL)') $(if $(PROFILE),--profile '$(PROF
 	$(if $(filter 1 yes true,$(STRICT)),--strict) $(if $(OUT),--out '$(OUT)') \
 	$(foreach c,$(subst $(comma), ,$(CHECKS)),--check '$(c)') $(if $(PYTEST_ARGS),--pytest-args '$(PYTEST_ARGS)')
 
-.PHONY: setup test lint format conformance serve clean interop
+LOAD_ARGS = $(if $(URL),--url '$(URL)') $(if $(PROFILE),--profile '$(PROFILE)') \
+	$(if $(SCENARIO),--scenario '$(SCENARIO)') $(if $(SHAPE),--shape '$(SHAPE)') \
+	$(if $(USERS),--users $(USERS)) $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION)) \
+	$(if $(PROCESSES),--processes $(PROCESSES)) $(if $(OUT),--out '$(OUT)') \
+	$(if $(IDLE_TIMEOUT),--idle-timeout $(IDLE_TIMEOUT))
+
+.PHONY: setup test lint format conformance serve clean interop load bench
 
 setup: $(STAMP)
 
@@ -52,3 +59,9 @@ clean:
 
 interop: setup
 	$(BIN)/python interop/official_suite.py $(if $(URL),--url '$(URL)')
+
+load: setup
+	@MCP_HARNESS_HEADER="$$HEADER" $(BIN)/python load/run.py $(LOAD_ARGS)
+
+bench: setup
+	$(BIN)/python benchmarks/session_cost.py

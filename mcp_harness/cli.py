@@ -92,6 +92,8 @@ def conformance(ns: argparse.Namespace) -> int:
         "-rN",
         "-p",
         "no:anyio",  # not needed here, and already imported by the probe (pytest would warn it cannot rewrite it)
+        "-p",
+        "no:locust",
         f"--rootdir={embedded.project_path('conformance')}",
         f"--junitxml={out / 'junit.xml'}",
         "-o",

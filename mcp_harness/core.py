@@ -89,7 +89,8 @@ class Exchange:
 
     @property
     def request_id(self) -> Any:
-        return None if self.message is None else self.message.get("id")
+        """The id of the request this exchange carried (None for notifications and for our replies)."""
+        return self.message.get("id") if self.message is not None and "method" in self.message else None
 
     def response(self) -> Message | None:
         """The JSON-RPC response to the request this exchange carried, once received on it."""

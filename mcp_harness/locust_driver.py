@@ -1,0 +1,512 @@
+"""The Locust driver: a thin loop that runs the core `Session` over a Locust `FastHttpSession` for load.
+
+Like the httpx driver it only moves bytes: the core builds every message and header, decodes SSE,
+correlates ids and answers server→client requests. What this loop adds is what load needs:
+
+- each exchange is one Locust request event named after its step ("initialize", "tools/call echo",
+  "DELETE", …), timed over the whole exchange: the SSE stream read to its end, resumptions, and the
+  server→client round trips made meanwhile. Their replies are POSTed on a second pooled connection while
+  the stream is still open, and reported too ("reply elicitation/create");
+- violations the core reports become failures named "violation <rule id>" and are counted;
+- a 404 to our session id is reported as "404 session gone" (not a failure), counted, and followed by a
+  re-initialize ("re-initialize") and one retry of the step;
+- every exchange has a deadline; every session still open when the user stops is DELETEd.
+
+SSE is read as it arrives: `read_some` returns whatever body bytes the socket has delivered (one `recv`
+at most), not a fixed-size chunk, so no event waits in a buffer. It reads two private attributes of
+geventhttpclient's response (`_body_buffer`, `_sock`): pin geventhttpclient and locust exactly.
+
+Runs under gevent inside Locust. Importing this module imports gevent and geventhttpclient but not locust
+(whose import monkey-patches the process); `install_summary` imports it when called.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import resource
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import gevent
+from gevent import GreenletExit
+from geventhttpclient.response import HTTPConnectionClosed, HTTPParseError, HTTPSocketPoolResponse
+from geventhttpclient.url import URL
+
+from mcp_harness import __version__, core
+
+MAX_RESUMPTIONS = 5
+MAX_SAMPLES = 20  # distinct violation details kept for the summary (the stats table keys on the rule only)
+# What a failed read or write can raise: the step fails with the exception's type name.
+NETWORK_ERRORS = (OSError, HTTPParseError)
+# Exchanges that carry a request of ours (a reply to the server carries an id too, not ours).
+REQUESTS = ("initialize", "request")
+
+
+class FastHttpSessionLike(Protocol):
+    """The parts of locust.contrib.fasthttp.FastHttpSession this driver uses."""
+
+    client: Any  # LocustUserAgent: its `clientpool` and `default_headers`
+    request_event: Any
+    auth_header: str | None
+
+
+class StepError(Exception):
+    """A step failed; the message is short and stable, since Locust groups failures by it."""
+
+
+class ProtocolViolation(Exception):
+    """The server broke a protocol rule (the message is the rule id)."""
+
+
+class ScenarioError(Exception):
+    """A step failed in a way the scenario cannot go on from; the failure has already been reported."""
+
+
+# --- counters ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Counters:
+    """Process-wide load counters beside Locust's request stats (a locustfile merges workers' into the master's)."""
+
+    sessions_started: int = 0  # initialize answered with a session id
+    sessions_completed: int = 0  # scenarios run to their end (counted by the locustfile)
+    sessions_deleted: int = 0  # DELETE answered (2xx; 404/405: already gone / not allowed)
+    sessions_abandoned: int = 0  # left open on purpose (churn); the server expires them
+    sessions_gone: int = 0  # 404 to our session id
+    reinitializations: int = 0
+    violations: int = 0
+    progress_notifications: int = 0
+    streams_dropped: int = 0  # streams still open `linger` s after their response, closed by us
+    violation_samples: list[str] = field(default_factory=list)
+
+    def sample(self, text: str) -> None:
+        text = text[:300]
+        if len(self.violation_samples) < MAX_SAMPLES and text not in self.violation_samples:
+            self.violation_samples.append(text)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def merge(self, other: Mapping[str, Any]) -> None:
+        for name, value in other.items():
+            if name == "violation_samples":
+                for text in value:
+                    self.sample(text)
+            elif isinstance(getattr(self, name, None), int):
+                setattr(self, name, getattr(self, name) + int(value))
+
+    def reset(self) -> None:
+        for name, value in asdict(Counters()).items():
+            setattr(self, name, value)
+
+
+COUNTERS = Counters()
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# --- reading a response as it arrives ---------------------------------------------------------------
+
+
+def read_some(response: HTTPSocketPoolResponse) -> bytes:
+    """The body bytes received so far, waiting for one socket read if there are none; b"" at the end.
+
+    geventhttpclient's public reads wait for a full chunk or a line end; an SSE event must be handed to
+    the core as soon as its bytes arrive, whatever line ends the server uses.
+    """
+    buffer = response._body_buffer
+    while not buffer:
+        if response.message_complete:
+            return b""
+        sock = response._sock
+        if sock is None:
+            raise HTTPConnectionClosed("connection closed")
+        data = sock.recv(response.block_size)
+        response.feed(data)  # b"" ends a close-delimited body, or raises for a cut-off chunked one
+        if not data and not response.message_complete:
+            raise HTTPConnectionClosed("connection closed before the end of the response")
+    chunk = bytes(buffer)
+    del buffer[:]
+    return chunk
+
+
+def step_name(method: str, params: Mapping[str, Any] | None) -> str:
+    """The name a request is reported under: its method, and the tool for tools/call."""
+    if method == "tools/call" and params and isinstance(params.get("name"), str):
+        return f"tools/call {params['name']}"
+    return method
+
+
+# --- the client (one per Locust user) ---------------------------------------------------------------
+
+
+@dataclass
+class LoadConfig:
+    url: str  # the MCP endpoint; requests go to its path on the FastHttpSession's pool
+    timeout: float = 30.0  # seconds for a whole step (exchange, stream, round trips)
+    linger: float = 1.0  # seconds to wait for a stream to end once its response has come
+    requested_version: str = core.LATEST_VERSION
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every request
+    handlers: Mapping[str, core.Handler] | None = None  # None: the core's defaults
+    validate: float = 1.0  # fraction of sessions whose messages are schema-validated
+    reinitialize: bool = True  # after a 404 to our session id: initialize again and retry the step
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+
+class LocustClient:
+    """One Locust user's MCP client: its FastHttpSession's connection pool and the sessions opened on it.
+
+    The pool needs at least two connections (FastHttpUser.concurrency >= 2): replies to server requests
+    are POSTed while the stream that carried the request is still open."""
+
+    def __init__(self, http: FastHttpSessionLike, config: LoadConfig) -> None:
+        self.config = config
+        self.fire = http.request_event.fire
+        self.url = URL(config.url)
+        self.path = self.url.quoted_uri
+        self.pool = http.client.clientpool
+        self.conversations: set[LoadConversation] = set()
+        # FastHttpUser.default_headers and credentials in the URL still apply; the core's headers win.
+        base = {k: v for k, v in http.client.default_headers.items() if k.lower() != "user-agent"}
+        if http.auth_header:
+            base["Authorization"] = http.auth_header
+        base["User-Agent"] = f"mcp-harness/{__version__} (run {config.run_id})"
+        self.base_headers = {**base, **config.headers}
+        self.client_info = {"name": "mcp-harness", "version": f"{__version__}+run.{config.run_id}"}
+
+    def session(self) -> LoadConversation:
+        session = core.Session(
+            requested_version=self.config.requested_version,
+            client_info=self.client_info,
+            handlers=self.config.handlers,
+            base_headers=self.base_headers,
+            validate=random.random() < self.config.validate,
+        )
+        conv = LoadConversation(self, session)
+        self.conversations.add(conv)
+        return conv
+
+    def open(self, request: core.HttpRequest) -> HTTPSocketPoolResponse:
+        client = self.pool.get_client(self.url)
+        return client.request(request.method, self.path, body=request.body, headers=request.headers)
+
+    def close(self) -> None:
+        """DELETE every session still open (a user stopping mid-scenario)."""
+        for conv in list(self.conversations):
+            conv.close()
+
+
+# --- one session ------------------------------------------------------------------------------------
+
+
+class LoadConversation:
+    """One MCP session under load, with the session API of driver.Conversation (scenarios run on either)."""
+
+    def __init__(self, client: LocustClient, session: core.Session) -> None:
+        self.client = client
+        self.core = session
+        self.deleted = False
+        self.abandoned = False
+        self._server_method = ""  # method of the latest server request: names the reply step
+
+    # -- the session API --
+
+    def initialize(self, version: str | None = None, *, initialized: bool = True, name: str = "initialize") -> Any:
+        """initialize (+ notifications/initialized); returns the InitializeResult or raises ScenarioError."""
+        ex = self._shielded(self.core.initialize(version), name)
+        response = self.core.responses.get(ex.request_id)
+        if ex.status != 200 or response is None or "result" not in response:
+            raise ScenarioError(f"{name} failed")
+        if initialized:
+            self.notify("notifications/initialized")
+        return response["result"]
+
+    def request(self, method: str, params: Mapping[str, Any] | None = None, *, progress: bool = False) -> Any:
+        """Send a request and return its exchange (the response is in `core.responses`)."""
+        name = step_name(method, params)
+        return self._retrying(lambda: self.core.request(method, params, progress=progress), name)
+
+    def call(self, method: str, params: Mapping[str, Any] | None = None, *, progress: bool = False) -> Any:
+        """Send a request and return its `result`; ScenarioError (already reported) when there is none."""
+        ex = self.request(method, params, progress=progress)
+        response = self.core.responses.get(ex.request_id)
+        if response is None or "result" not in response:
+            raise ScenarioError(f"{method} failed")
+        return response["result"]
+
+    def notify(self, method: str, params: Mapping[str, Any] | None = None) -> core.Exchange:
+        return self._retrying(lambda: self.core.notify(method, params), method)
+
+    def delete(self) -> core.Exchange:
+        ex = self._shielded(self.core.delete(), "DELETE")
+        if ex.status is not None and (ex.status < 300 or ex.status in (404, 405)):
+            self.deleted = True
+            COUNTERS.sessions_deleted += 1
+            self.client.conversations.discard(self)
+        return ex
+
+    def abandon(self) -> None:
+        """Leave the session open on purpose (churn): counted, never DELETEd by this client."""
+        self.abandoned = True
+        COUNTERS.sessions_abandoned += 1
+        self.client.conversations.discard(self)
+
+    def close(self) -> None:
+        """DELETE the session if it may still be open."""
+        self.client.conversations.discard(self)
+        if self.core.session_id is not None and not (self.deleted or self.abandoned or self.core.gone):
+            self.delete()
+
+    def messages(self) -> Iterator[tuple[core.Exchange, core.Message]]:
+        for ex in list(self.core.exchanges):
+            for m in list(ex.messages):
+                yield ex, m
+
+    # -- steps --
+
+    def _retrying(self, build: Callable[[], core.Exchange], name: str) -> core.Exchange:
+        """One step; after a 404 to our session id, a re-initialize and one retry."""
+        ex = self._send(build(), name)
+        if self.core.gone and self.client.config.reinitialize:
+            self.core.reset()
+            COUNTERS.reinitializations += 1
+            self.initialize(name="re-initialize")
+            ex = self._send(build(), name)
+        return ex
+
+    def _shielded(self, ex: core.Exchange, name: str) -> core.Exchange:
+        """A step that creates or ends a session, run so that killing the user cannot cut it half-way.
+
+        The server creates a session before we learn its id from the answer, and a DELETE cut short leaves
+        it open. Locust kills a user (GreenletExit), sometimes twice (a ramp-down, then the end of the run):
+        the step goes on in its own greenlet, waited for through kills up to its deadline, then the kill
+        goes on, and close() can still DELETE what the initialize opened.
+        """
+        worker = gevent.spawn(self._send, ex, name)
+        deadline = time.monotonic() + self.client.config.timeout + 1
+        killed = False
+        while not worker.ready() and time.monotonic() < deadline:
+            try:
+                worker.join(deadline - time.monotonic())
+            except GreenletExit:
+                killed = True
+        if not worker.ready():  # pragma: no cover - the step's own deadline comes first
+            worker.kill(block=False)
+        if killed:
+            raise GreenletExit
+        return worker.get(block=False)
+
+    def _send(self, ex: core.Exchange, name: str) -> core.Exchange:
+        """One step: send, read everything it brings (bounded), report it to Locust."""
+        start_time = time.time()
+        started = time.perf_counter()
+        timer = gevent.Timeout(self.client.config.timeout)
+        timer.start()
+        error: Exception | None = None
+        received = 0
+        try:
+            received = self._exchange(ex)
+        except gevent.Timeout as t:
+            if t is not timer:
+                raise
+            error = StepError(f"timeout after {self.client.config.timeout:g}s")
+        except NETWORK_ERRORS as e:
+            error = StepError(type(e).__name__)
+        finally:
+            timer.close()
+        elapsed = (time.perf_counter() - started) * 1000
+        if ex.purpose == "initialize" and self.core.session_id is not None:
+            COUNTERS.sessions_started += 1
+        if ex.status == 404 and self.core.gone and ex.purpose != "delete":  # the core saw our session id refused
+            COUNTERS.sessions_gone += 1
+            name, error = "404 session gone", None
+        else:
+            error = error or self._outcome(ex)
+        self.client.fire(
+            request_type=ex.http.method,
+            name=name,
+            response_time=elapsed,
+            response_length=received,
+            exception=error,
+            context={},
+            start_time=start_time,
+            url=self.client.config.url,
+        )
+        return ex
+
+    def _outcome(self, ex: core.Exchange) -> StepError | None:
+        status = ex.status
+        if status is None:
+            return StepError("no HTTP response")
+        if ex.purpose == "delete":
+            return None if status < 300 or status in (404, 405) else StepError(f"HTTP {status}")
+        if status >= 300:
+            return StepError(f"HTTP {status}")
+        if ex.purpose not in REQUESTS:
+            return None
+        response = self.core.responses.get(ex.request_id)
+        if response is None:
+            return StepError("no JSON-RPC response")
+        if "error" in response:
+            code = response["error"].get("code") if isinstance(response["error"], dict) else None
+            return StepError(f"JSON-RPC error {code}")
+        return None
+
+    # -- the exchange loop --
+
+    def _exchange(self, ex: core.Exchange) -> int:
+        """Send one exchange and feed its response to the core as it arrives; returns the bytes received."""
+        self._feed(self.core.sent(ex))
+        response = self.client.open(ex.http)
+        try:
+            self._feed(self.core.receive_start(ex, response.status_code, dict(response.items())))
+            received = self._read(ex, response)
+        finally:
+            response.release()  # a half-read connection is closed, never returned to the pool
+        self._feed(self.core.receive_end(ex))
+        self._resume(ex)
+        return received
+
+    def _read(self, ex: core.Exchange, response: HTTPSocketPoolResponse) -> int:
+        """Read to the end of the body. A stream the server keeps open after its response is closed: a POST's
+        after `linger` seconds (counted), a resumed one (GET) at once, as servers may keep those open."""
+        received = 0
+        linger: gevent.Timeout | None = None
+        try:
+            while chunk := read_some(response):
+                received += len(chunk)
+                self._feed(self.core.receive_data(ex, chunk))
+                if linger is None and not response.message_complete and self._answered(ex.stream):
+                    if ex.resumes is not None:
+                        break
+                    linger = gevent.Timeout(self.client.config.linger)
+                    linger.start()
+        except gevent.Timeout as t:
+            if t is not linger:
+                raise
+            COUNTERS.streams_dropped += 1
+        finally:
+            if linger is not None:
+                linger.close()
+        return received
+
+    def _answered(self, ex: core.Exchange) -> bool:
+        return ex.purpose in REQUESTS and ex.request_id in self.core.responses
+
+    def _resume(self, ex: core.Exchange) -> None:
+        """A stream that ended before any response is resumed with GET + Last-Event-ID (2025-11-25 servers
+        may close a stream at will); the resumption is part of the step."""
+        sse = ex.sse
+        if sse is None or ex.purpose not in REQUESTS or any("method" not in m for m in ex.messages):
+            return
+        for _ in range(MAX_RESUMPTIONS):
+            if sse.last_event_id is None or self._answered(ex):
+                return
+            gevent.sleep(min((sse.retry or 0) / 1000, self.client.config.timeout))
+            get = self.core.stream(sse.last_event_id)
+            get.resumes = ex
+            self._exchange(get)
+            if get.status != 200:
+                return
+            sse = get.sse or sse
+
+    def _feed(self, events: list[core.Event]) -> None:
+        for event in events:
+            if isinstance(event, core.MessageReceived):
+                if event.kind == "request":
+                    self._server_method = str(event.message.get("method"))
+                elif event.message.get("method") == "notifications/progress":
+                    COUNTERS.progress_notifications += 1
+            elif isinstance(event, core.Reply):
+                self._send(event.outgoing, f"reply {self._server_method}")
+            elif isinstance(event, core.Violation):
+                self._violation(event)
+
+    def _violation(self, event: core.Violation) -> None:
+        COUNTERS.violations += 1
+        COUNTERS.sample(f"{event.rule}: {event.detail}")
+        self.client.fire(
+            request_type="MCP",
+            name=f"violation {event.rule}",
+            response_time=0,
+            response_length=0,
+            exception=ProtocolViolation(event.rule),
+            context={},
+        )
+
+
+# --- run summary -------------------------------------------------------------------------------------
+
+
+def install_summary(events: Any, path: str | None) -> None:
+    """Count per run: workers send their counters to the master with each stats report, and the master (or
+    a single process) prints them at the end of the run and, with `path`, writes them there as JSON with
+    the CPU time this process spent during the run and per-step percentiles. A master writes at quit, once
+    the workers' final reports are in; a single process at the end of each test."""
+    from locust.runners import MasterRunner, WorkerRunner  # here: importing locust monkey-patches
+
+    run: dict[str, Any] = {}
+
+    def write(environment: Any) -> None:
+        summary = run_summary(environment, run, distributed=isinstance(environment.runner, MasterRunner))
+        counts = {k: v for k, v in summary["counters"].items() if k != "violation_samples"}
+        print("mcp-harness load: " + json.dumps(counts), flush=True)
+        if path:
+            Path(path).write_text(json.dumps(summary, indent=2) + "\n")
+
+    @events.test_start.add_listener
+    def _start(environment: Any, **_: Any) -> None:
+        COUNTERS.reset()
+        run.update(environment=environment, wall=time.perf_counter(), cpu=cpu_seconds())
+
+    @events.report_to_master.add_listener
+    def _report(client_id: str, data: dict[str, Any]) -> None:
+        data["mcp_counters"] = COUNTERS.as_dict()
+        COUNTERS.reset()
+
+    @events.worker_report.add_listener
+    def _merge(client_id: str, data: dict[str, Any]) -> None:
+        COUNTERS.merge(data.get("mcp_counters", {}))
+
+    @events.test_stop.add_listener
+    def _stop(environment: Any, **_: Any) -> None:
+        if run and not isinstance(environment.runner, (WorkerRunner, MasterRunner)):
+            write(environment)
+
+    @events.quit.add_listener
+    def _quit(**_: Any) -> None:
+        environment = run.get("environment")
+        if environment is not None and isinstance(environment.runner, MasterRunner):
+            write(environment)
+
+
+def run_summary(environment: Any, run: Mapping[str, Any], *, distributed: bool) -> dict[str, Any]:
+    stats = environment.stats
+    steps = {
+        f"{e.method} {e.name}": {
+            "requests": e.num_requests,
+            "failures": e.num_failures,
+            **{f"p{q}": e.get_response_time_percentile(q / 100) for q in (50, 95, 99)},
+        }
+        for e in stats.entries.values()
+    }
+    return {
+        "counters": COUNTERS.as_dict(),
+        "requests": stats.total.num_requests,
+        "failures": stats.total.num_failures,
+        "duration_s": time.perf_counter() - run["wall"],
+        # This process only: in a distributed run that is the master, not the load generators.
+        "cpu_s": cpu_seconds() - run["cpu"],
+        "distributed": distributed,
+        "steps": steps,
+    }
