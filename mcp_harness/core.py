@@ -388,6 +388,23 @@ class Session:
             h["Last-Event-ID"] = last_event_id
         return self._exchange(HttpRequest("GET", h), None, "stream")
 
+    def resumption(self, exchange: Exchange) -> tuple[float, Exchange] | None:
+        """What to do about a request's stream (or a resumption of it) that has ended: None when it is done,
+        else (seconds to wait, the GET + Last-Event-ID to send). A 2025-11-25 server may close a stream at
+        will once it has sent an event id; the client then comes back after `retry`. A stream that closed
+        with a response bearing another id is over (that violation is recorded), not resumed."""
+        root = exchange.stream
+        sse = exchange.sse
+        if root.purpose not in ("initialize", "request", "raw") or root.request_id is None:
+            return None
+        if root.request_id in self.responses or any("method" not in m for m in root.messages):
+            return None
+        if sse is None or sse.last_event_id is None or (exchange is not root and not exchange.events):
+            return None  # nothing to resume from, or the last resumption brought nothing new
+        get = self.stream(sse.last_event_id)
+        get.resumes = root
+        return (sse.retry or 0) / 1000, get
+
     def delete(self) -> Exchange:
         return self._exchange(HttpRequest("DELETE", self.headers(accept=JSON, content_type=None)), None, "delete")
 

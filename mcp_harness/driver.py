@@ -165,10 +165,7 @@ class Conversation:
             self._feed(self._call_core(self.core.receive_end, exchange))
         except httpx.HTTPError as e:
             raise self._error(exchange, f"{type(e).__name__}: {e}") from None
-        # A stream cut short before any response is resumed; one that closed after a response bearing another id
-        # is over (the core recorded that violation).
-        cut_short = not any("method" not in m for m in exchange.messages)
-        if not dropped and exchange.sse is not None and exchange.request_id is not None and cut_short:
+        if not dropped and exchange.resumes is None:
             self._resume(exchange)
         return exchange
 
@@ -182,20 +179,19 @@ class Conversation:
         return HarnessError(self.client.redactor.scrub(text))
 
     def _resume(self, exchange: core.Exchange) -> None:
-        """The stream ended before the response: reconnect with GET + Last-Event-ID (2025-11-25 polling)."""
-        sse = exchange.sse
+        """The stream ended before its response: come back with GET + Last-Event-ID, as the core decides."""
+        current = exchange
         for _ in range(MAX_RESUMPTIONS):
-            if sse is None or sse.last_event_id is None or self._answered(exchange):
+            step = self._call_core(self.core.resumption, current)
+            if step is None:
                 return
-            delay = min((sse.retry or 0) / 1000, self.client.config.timeout)
+            delay, current = step
+            delay = min(delay, self.client.config.timeout)
             self.wire.note(f"stream #{exchange.number} ended before its response; resuming in {delay:g}s")
             time.sleep(delay)
-            get = self._call_core(self.core.stream, sse.last_event_id)
-            get.resumes = exchange
-            resumed = self.send(get, stop_when=lambda _: self._answered(exchange))
-            if resumed.status != 200 or not resumed.events:
-                return  # refused, or nothing new: stop rather than ask again for the same events
-            sse = resumed.sse or sse
+            self.send(current, stop_when=lambda _: self._answered(exchange))
+            if current.status != 200:
+                return
 
     # -- the session API used by checks and scenarios --
 

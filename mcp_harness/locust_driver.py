@@ -374,7 +374,8 @@ class LoadConversation:
         finally:
             response.release()  # a half-read connection is closed, never returned to the pool
         self._feed(self.core.receive_end(ex))
-        self._resume(ex)
+        if ex.resumes is None:
+            self._resume(ex)
         return received
 
     def _read(self, ex: core.Exchange, response: HTTPSocketPoolResponse) -> int:
@@ -404,21 +405,18 @@ class LoadConversation:
         return ex.purpose in REQUESTS and ex.request_id in self.core.responses
 
     def _resume(self, ex: core.Exchange) -> None:
-        """A stream that ended before any response is resumed with GET + Last-Event-ID (2025-11-25 servers
-        may close a stream at will); the resumption is part of the step."""
-        sse = ex.sse
-        if sse is None or ex.purpose not in REQUESTS or any("method" not in m for m in ex.messages):
-            return
+        """A stream that ended before its response is resumed with GET + Last-Event-ID, as the core decides
+        (2025-11-25 servers may close a stream at will); the resumption is part of the step."""
+        current = ex
         for _ in range(MAX_RESUMPTIONS):
-            if sse.last_event_id is None or self._answered(ex):
+            step = self.core.resumption(current)
+            if step is None:
                 return
-            gevent.sleep(min((sse.retry or 0) / 1000, self.client.config.timeout))
-            get = self.core.stream(sse.last_event_id)
-            get.resumes = ex
-            self._exchange(get)
-            if get.status != 200:
+            delay, current = step
+            gevent.sleep(min(delay, self.client.config.timeout))
+            self._exchange(current)
+            if current.status != 200:
                 return
-            sse = get.sse or sse
 
     def _feed(self, events: list[core.Event]) -> None:
         for event in events:

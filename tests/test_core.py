@@ -309,3 +309,22 @@ def test_discover_request_for_stateless_servers() -> None:
     assert body["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] == "2026-07-28"
     assert ex.http.headers["MCP-Protocol-Version"] == "2026-07-28"
     assert ex.http.headers["Mcp-Method"] == "server/discover"
+
+
+def test_resumption_only_for_a_request_cut_short_with_an_event_id() -> None:
+    s = initialized_session()
+    call = s.request("tools/call", {"name": "x"})
+    s.receive_start(call, 200, {"content-type": core.SSE})
+    s.receive_data(call, b"id: e1\nretry: 250\ndata:\n\n")
+    s.receive_end(call)
+    delay, get = s.resumption(call)
+    assert delay == 0.25 and get.resumes is call and get.http.headers["Last-Event-ID"] == "e1"
+    s.receive_start(get, 200, {"content-type": core.SSE})
+    s.receive_end(get)
+    assert s.resumption(get) is None  # the resumption brought nothing new: stop asking
+    answered = s.request("tools/call", {"name": "x"})
+    answer(s, answered, b"id: e2\ndata:\n\n" + sse({"jsonrpc": "2.0", "id": answered.request_id, "result": {}}))
+    assert s.resumption(answered) is None
+    no_ids = s.request("tools/call", {"name": "x"})
+    answer(s, no_ids, b"")
+    assert s.resumption(no_ids) is None
