@@ -41,6 +41,8 @@ def test_tool_call_sessions_leave_nothing_open(server_factory, tmp_path: Path) -
     assert set(rows) - {"Aggregated"} >= TOOL_CALL_STEPS
     assert summary["failures"] == 0 and run["code"] == 0
     counters = summary["counters"]
+    assert summary["sessions_started"] == counters["sessions_started"] > 0
+    assert summary["violations"] == summary["reinitializations"] == 0
     assert counters["violations"] == 0
     assert counters["sessions_completed"] > 0
     assert counters["sessions_started"] == counters["sessions_deleted"]
