@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from mcp_harness.plugin import Harness, check
-from mcp_harness.scenarios import ping_message, raw_post
+from mcp_harness.scenarios import harmless_request, raw_post
 from mcp_harness.wire import fingerprint
 
 
@@ -24,7 +24,7 @@ def test_idle_session_expires(h: Harness) -> None:
     wait = idle_wait(h.target.idle_timeout)
     h.say(f"transport.session.expired-404.idle: staying idle {wait:g}s (idle timeout {h.target.idle_timeout:g}s)")
     time.sleep(wait)
-    status = raw_post(s, ping_message(s)).status
+    status = raw_post(s, harmless_request(s)).status
     h.require(status == 404, f"after {wait:g}s idle the session was answered HTTP {status}, expected 404")
     s.core.reset()  # the same client, the same connection pool: start a new session
     s.initialize()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mcp_harness import schema
 from mcp_harness.core import STATEFUL_VERSIONS
 from mcp_harness.plugin import Harness, check
-from mcp_harness.scenarios import ping_message, raw_post
+from mcp_harness.scenarios import harmless_request, raw_post
 
 RELEASED = ("2024-11-05", *STATEFUL_VERSIONS, "2026-07-28")
 UNKNOWN_VERSION = "1900-01-01"
@@ -70,7 +70,7 @@ def test_request_before_initialize(h: Harness) -> None:
     if h.probe and not h.probe.session_id_issued:
         h.not_testable("the server issues no session id, so it cannot tell a first interaction from a later one")
     s = h.session(initialize=False)
-    ex = raw_post(s, ping_message(s), MCP_Protocol_Version=h.version)
+    ex = raw_post(s, harmless_request(s), MCP_Protocol_Version=h.version)
     response = s.core.responses.get(ex.request_id)
     h.require(
         response is None or "result" not in response,

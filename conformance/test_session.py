@@ -8,7 +8,7 @@ import uuid
 
 from mcp_harness.core import session_header
 from mcp_harness.plugin import Harness, check
-from mcp_harness.scenarios import call_tool, list_tools, ping_message, raw_post
+from mcp_harness.scenarios import call_tool, harmless_request, list_tools, raw_post
 from mcp_harness.wire import fingerprint
 
 SESSION_COUNT = 3  # sessions opened to compare ids
@@ -65,7 +65,7 @@ def test_session_id_format(h: Harness) -> None:
 @check("transport.session.missing-id-400")
 def test_missing_session_id(h: Harness) -> None:
     s = h.session()
-    ex = raw_post(s, ping_message(s), **{session_header(h.version): None})
+    ex = raw_post(s, harmless_request(s), **{session_header(h.version): None})
     h.require(ex.status == 400, f"tools/list without the session id was answered HTTP {ex.status}, expected 400")
 
 
@@ -82,7 +82,7 @@ def test_deleted_session_404(h: Harness) -> None:
         f"DELETE was answered HTTP {deleted.status}: neither accepted (2xx) nor refused with 405",
     )
     statuses = {
-        "POST": raw_post(s, ping_message(s)).status,
+        "POST": raw_post(s, harmless_request(s)).status,
         "GET": s.raw("GET", s.core.headers(accept="text/event-stream", content_type=None)).status,
         "DELETE": s.raw("DELETE", s.core.headers(accept="application/json", content_type=None)).status,
     }
@@ -94,7 +94,7 @@ def test_deleted_session_404(h: Harness) -> None:
 @check("transport.session.unknown-id")
 def test_never_issued_session_id(h: Harness) -> None:
     s = h.session()
-    ex = raw_post(s, ping_message(s), **{session_header(h.version): f"mcp-harness-never-issued-{uuid.uuid4().hex}"})
+    ex = raw_post(s, harmless_request(s), **{session_header(h.version): f"mcp-harness-never-issued-{uuid.uuid4().hex}"})
     h.info(f"a session id the server never issued was answered HTTP {ex.status}")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mcp_harness.core import JSON, SSE
 from mcp_harness.plugin import Harness, check
-from mcp_harness.scenarios import call_tool, list_tools, ping_message, raw_post
+from mcp_harness.scenarios import call_tool, harmless_request, list_tools, raw_post
 
 FOREIGN_ORIGIN = "http://mcp-harness-foreign-origin.example"
 BAD_VERSIONS = ("1900-01-01", "not-a-version")
@@ -44,7 +44,7 @@ def test_request_content_type(h: Harness) -> None:
 @check("transport.post.accept-header")
 def test_partial_accept(h: Harness) -> None:
     s = h.session()
-    ex = raw_post(s, ping_message(s), Accept=JSON)
+    ex = raw_post(s, harmless_request(s), Accept=JSON)
     h.info(f"a POST with Accept: {JSON} only was answered HTTP {ex.status} ({ex.content_type or 'no body'})")
 
 
@@ -60,7 +60,7 @@ def test_get_stream_or_405(h: Harness) -> None:
 @check("transport.version-header.invalid-400")
 def test_invalid_protocol_version_header(h: Harness) -> None:
     s = h.session()
-    statuses = {v: raw_post(s, ping_message(s), MCP_Protocol_Version=v).status for v in BAD_VERSIONS}
+    statuses = {v: raw_post(s, harmless_request(s), MCP_Protocol_Version=v).status for v in BAD_VERSIONS}
     wrong = {v: st for v, st in statuses.items() if st != 400}
     h.require(not wrong, f"requests with an invalid MCP-Protocol-Version got {wrong}, expected 400")
 
@@ -68,7 +68,7 @@ def test_invalid_protocol_version_header(h: Harness) -> None:
 @check("transport.origin.invalid-403")
 def test_foreign_origin_refused(h: Harness) -> None:
     s = h.session()
-    in_session = raw_post(s, ping_message(s), Origin=FOREIGN_ORIGIN).status
+    in_session = raw_post(s, harmless_request(s), Origin=FOREIGN_ORIGIN).status
     fresh = h.session(initialize=False)
     init = fresh.core.initialize()
     init.http.headers["Origin"] = FOREIGN_ORIGIN

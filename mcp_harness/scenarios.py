@@ -45,7 +45,7 @@ def raw_post(conv: Conversation, message: dict[str, Any], **header_changes: str 
     return conv.raw("POST", headers, message)
 
 
-def ping_message(conv: Conversation, method: str = "tools/list") -> dict[str, Any]:
+def harmless_request(conv: Conversation, method: str = "tools/list") -> dict[str, Any]:
     """A harmless request message with a fresh id (tools/list: every tool server answers it)."""
     return {"jsonrpc": "2.0", "id": conv.core.next_id(), "method": method}
 
