@@ -17,8 +17,7 @@ import uuid
 from pathlib import Path
 
 from mcp_harness import __version__, embedded
-from mcp_harness.driver import ClientConfig
-from mcp_harness.plugin import OPTIONS, ProbeError, build_target, list_checks, probe
+from mcp_harness.plugin import OPTIONS, ProbeError, build_target, client_config, list_checks, probe
 from mcp_harness.profile import ProfileError
 
 PYTEST_EXIT = {0: 0, 1: 1}  # anything else (interrupted, internal error, usage error, no tests) → 2
@@ -68,17 +67,8 @@ def conformance(ns: argparse.Namespace) -> int:
     run_id = uuid.uuid4().hex[:12]
     os.environ["MCP_HARNESS_RUN_ID"] = run_id
     if target.url:
-        config = ClientConfig(
-            url=target.url,
-            headers=target.headers,
-            timeout=target.timeout,
-            ca_bundle=target.ca_bundle,
-            insecure=target.insecure,
-            requested_version=target.spec_version,
-            run_id=run_id,
-        )
         try:
-            probe(config)
+            probe(client_config(target, run_id))
         except ProbeError as e:
             return fail(str(e))
     import pytest  # imported late: `--help` and option errors stay fast

@@ -92,14 +92,6 @@ class Exchange:
         """The id of the request this exchange carried (None for notifications and for our replies)."""
         return self.message.get("id") if self.message is not None and "method" in self.message else None
 
-    def response(self) -> Message | None:
-        """The JSON-RPC response to the request this exchange carried, once received on it."""
-        rid = self.request_id
-        for m in self.messages:
-            if ("result" in m or "error" in m) and "method" not in m and m.get("id") == rid:
-                return m
-        return None
-
 
 # --- events -----------------------------------------------------------------------------------------
 
@@ -347,9 +339,6 @@ class Session:
         ex = self.post(message, "request", headers)
         self.pending[message["id"]] = Pending("server/discover", ex)
         return ex
-
-    def initialized(self) -> Exchange:
-        return self.notify("notifications/initialized")
 
     def request(
         self, method: str, params: Mapping[str, Any] | None = None, *, progress: bool = False, id: Any = None

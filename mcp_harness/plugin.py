@@ -322,6 +322,19 @@ def build_target(option: Any) -> Target:
     return target
 
 
+def client_config(target: Target, run_id: str) -> ClientConfig:
+    """The connection settings of a merged target."""
+    return ClientConfig(
+        url=target.url or "",
+        headers=target.headers,
+        timeout=target.timeout,
+        ca_bundle=target.ca_bundle,
+        insecure=target.insecure,
+        requested_version=target.spec_version,
+        run_id=run_id,
+    )
+
+
 def list_checks() -> str:
     rows = []
     for req in catalogue.CATALOGUE:
@@ -338,17 +351,11 @@ def pytest_configure(config: pytest.Config) -> None:
         target = build_target(config.option)
     except ProfileError as e:
         raise pytest.UsageError(str(e)) from None
-    client_config = ClientConfig(
-        url=target.url or "",
-        headers=target.headers,
-        timeout=target.timeout,
-        ca_bundle=target.ca_bundle,
-        insecure=target.insecure,
-        requested_version=target.spec_version,
-        run_id=os.environ.get("MCP_HARNESS_RUN_ID") or uuid.uuid4().hex[:12],
-    )
+    run_id = os.environ.get("MCP_HARNESS_RUN_ID") or uuid.uuid4().hex[:12]
     selected = [s for arg in config.option.check for s in arg.split(",") if s.strip()]
-    state = RunState(target, client_config, bool(config.option.strict), Path(config.option.out), selected)
+    state = RunState(
+        target, client_config(target, run_id), bool(config.option.strict), Path(config.option.out), selected
+    )
     config.stash[STATE] = state
     config.pluginmanager.register(ConsoleReporter(config, state), "mcp-harness-console")
 

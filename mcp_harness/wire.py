@@ -30,10 +30,6 @@ class Redactor:
         self.names = SENSITIVE_HEADERS | {n.lower() for n in user_headers}
         self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
 
-    def add_secret(self, value: str) -> None:
-        if value and len(value) >= 4 and value not in self.secrets:
-            self.secrets = sorted([*self.secrets, value], key=len, reverse=True)
-
     def header(self, name: str, value: str) -> str:
         lower = name.lower()
         if lower in SESSION_HEADERS:
