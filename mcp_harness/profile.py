@@ -14,6 +14,12 @@ is documented in PROFILE_KEYS, which README.md mirrors; an unknown key or a bad 
     [tools.progress]
     name = "test_tool_with_progress"
     arguments = { steps = 3 }
+    [tools.call]                   # the tool of the load tool_call scenario
+    name = "echo"
+    arguments = { text = "hello" }
+    [load]                         # load runs (make load): see LOAD_KEYS
+    scenarios = { tool_call = 3, elicitation = 1 }
+    think_time = 0.5
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,15 +49,46 @@ PROFILE_KEYS: dict[str, str] = {
     "tools.elicitation": "table {name, arguments}: a tool that sends an elicitation/create request",
     "tools.sampling": "table {name, arguments}: a tool that sends a sampling/createMessage request",
     "tools.slow": "table {name, arguments}: a tool that runs for a few seconds (cancellation, resumability)",
+    "tools.call": "table {name, arguments}: the tool the load tool_call scenario calls (default: echo)",
+    "load": "table: load-run settings, see the load.* keys",
 }
-TOOL_ROLES = ("progress", "elicitation", "sampling", "slow")
+TOOL_ROLES = ("progress", "elicitation", "sampling", "slow", "call")
 # The official conformance fixture names; `slow` is the progress tool made to take ~3 s on the reference server.
 DEFAULT_TOOLS: dict[str, tuple[str, dict[str, Any]]] = {
     "progress": ("test_tool_with_progress", {}),
     "elicitation": ("test_elicitation", {}),
     "sampling": ("test_sampling", {}),
     "slow": ("test_tool_with_progress", {"steps": 8, "delay": 0.2}),
+    "call": ("echo", {"text": "hello"}),
 }
+# [load] key → (kind, default, environment variable that overrides it, help). README mirrors this table.
+LOAD_KEYS: dict[str, tuple[str, Any, str, str]] = {
+    "scenarios": ("weights", None, "SCENARIO", "table scenario → weight, e.g. { tool_call = 3, elicitation = 1 }"),
+    "think_time": ("seconds0", 0.0, "MCP_THINK_TIME", "seconds a user waits between sessions (default 0)"),
+    "validate": ("fraction", 0.1, "MCP_VALIDATE", "fraction of sessions schema-validated (default 0.1)"),
+    "ping_interval": ("seconds", 30.0, "MCP_PING_INTERVAL", "hold: seconds between a session's pings (default 30)"),
+    "hold": ("seconds", 60.0, "MCP_HOLD", "hold: seconds each session stays open (default 60)"),
+    "idle": ("seconds", 3.0, "MCP_IDLE", "idle_call: seconds idle before the call; exceed the idle timeout"),
+    "churn_abandon": ("fraction", 0.1, "MCP_CHURN_ABANDON", "churn: fraction of sessions abandoned (default 0.1)"),
+    "max_error_rate": ("fraction", None, "MCP_MAX_ERROR_RATE", "stop when more than this fraction failed in 10 s"),
+    "max_sessions": ("count", None, "MCP_MAX_SESSIONS", "cap on sessions open at once, below the target's quota"),
+    "shape": ("shape", None, "SHAPE", "steady, ramp, spike, churn or soak (default: plain users/rate/duration)"),
+    "users": ("count", 20, "SHAPE_USERS", "concurrent users, each holding one session at a time (default 20)"),
+    "rate": ("rate", None, "SHAPE_RATE", "users started per second (default: all within a second)"),
+    "duration": ("seconds", 30.0, "SHAPE_DURATION", "length of the run, seconds or 30s / 5m / 1h (default 30s)"),
+    "drain": ("seconds0", 0.0, "SHAPE_DRAIN", "shaped runs: final seconds in which users stop and DELETE"),
+    "steps": ("count", 5, "SHAPE_STEPS", "ramp: number of equal steps up to users (default 5)"),
+    "step_time": ("seconds", 30.0, "SHAPE_STEP_TIME", "ramp: seconds each step is held (default 30)"),
+    "base_users": ("count0", None, "SHAPE_BASE_USERS", "spike: users outside the spike (default users / 5)"),
+    "spike_at": ("seconds0", 20.0, "SHAPE_SPIKE_AT", "spike: when the spike starts (default 20 s)"),
+    "spike_for": ("seconds", 10.0, "SHAPE_SPIKE_FOR", "spike: how long it lasts (default 10 s)"),
+    "min_users": ("count0", 0, "SHAPE_MIN_USERS", "churn: users at the low point (default 0)"),
+    "period": ("seconds", 10.0, "SHAPE_PERIOD", "churn: seconds from one high point to the next (default 10)"),
+    "gap_every": ("seconds", None, "SHAPE_GAP_EVERY", "soak: seconds of traffic between idle gaps (default: none)"),
+    "gap": ("seconds", 60.0, "SHAPE_GAP", "soak: seconds each idle gap lasts; exceed the idle timeout"),
+}
+SHAPE_NAMES = ("steady", "ramp", "spike", "churn", "soak")
+TIMESPAN = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?")
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -80,10 +118,99 @@ class Target:
         default_factory=lambda: {role: ToolSpec(name, dict(args)) for role, (name, args) in DEFAULT_TOOLS.items()}
     )
     tools_from_profile: bool = False
+    load: LoadSettings = field(default_factory=lambda: LoadSettings())
 
     @property
     def declared_stateful(self) -> bool:
         return bool(self.stateful) or self.idle_timeout is not None
+
+
+@dataclass
+class LoadSettings:
+    """The profile's [load] table, parsed; `get` applies the environment override and the default."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def given(self, name: str, environ: Mapping[str, str] = os.environ) -> Any:
+        """The value from the environment variable, else from the profile, else None."""
+        variable = LOAD_KEYS[name][2]
+        if environ.get(variable):
+            return load_value(name, environ[variable], variable)
+        return self.values.get(name)
+
+    def get(self, name: str, environ: Mapping[str, str] = os.environ) -> Any:
+        """The value from the environment variable, else from the profile, else the default."""
+        value = self.given(name, environ)
+        return LOAD_KEYS[name][1] if value is None else value
+
+
+def seconds(value: Any, key: str) -> float:
+    """A number of seconds, or Locust's timespan format (30s, 5m, 1h30m) for strings."""
+    if isinstance(value, str):
+        m = TIMESPAN.fullmatch(value.strip())
+        if m is None or not value.strip():
+            raise ProfileError(f"{key}: expected seconds or a timespan such as 30s, 5m or 1h, got {value!r}")
+        h, mins, secs = (float(g or 0) for g in m.groups())
+        return h * 3600 + mins * 60 + secs
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ProfileError(f"{key}: expected seconds or a timespan such as 30s, got {value!r}")
+    return float(value)
+
+
+def _weights(value: Any, key: str) -> dict[str, int]:
+    """{name: weight} from a TOML table, or from 'name[:weight],…' (the SCENARIO variable)."""
+    if isinstance(value, str):
+        value = dict(
+            (name.strip(), int(w) if w.strip().isdigit() else w or 1)
+            for name, _, w in (item.partition(":") for item in value.split(",") if item.strip())
+        )
+    if not isinstance(value, dict) or not value:
+        raise ProfileError(f"{key}: expected scenario weights such as {{ tool_call = 3, elicitation = 1 }}")
+    for name, weight in value.items():
+        if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
+            raise ProfileError(f"{key}: the weight of {name!r} must be a whole number >= 1, got {weight!r}")
+    return dict(value)
+
+
+def load_value(name: str, value: Any, key: str) -> Any:
+    """One [load] value (or its environment variable's string), checked against its kind."""
+    kind = LOAD_KEYS[name][0]
+    if kind == "weights":
+        return _weights(value, key)
+    if kind == "shape":
+        if value not in SHAPE_NAMES:
+            raise ProfileError(f"{key}: {value!r} is not a shape ({', '.join(SHAPE_NAMES)})")
+        return value
+    if isinstance(value, str) and kind in ("count", "count0", "fraction", "rate"):
+        try:
+            value = float(value) if kind in ("fraction", "rate") else int(value)
+        except ValueError:
+            raise ProfileError(f"{key}: expected a number, got {value!r}") from None
+    if kind in ("seconds", "seconds0"):
+        number = seconds(value, key)
+        if number < 0 or (number == 0 and kind == "seconds"):
+            raise ProfileError(f"{key}: expected seconds {'> 0' if kind == 'seconds' else '>= 0'}, got {value!r}")
+        return number
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ProfileError(f"{key}: expected a number, got {value!r}")
+    if kind in ("count", "count0") and (not isinstance(value, int) or value < (1 if kind == "count" else 0)):
+        raise ProfileError(f"{key}: expected a whole number {'>= 1' if kind == 'count' else '>= 0'}, got {value!r}")
+    if kind == "fraction" and not 0 <= value <= 1:
+        raise ProfileError(f"{key}: expected a fraction between 0 and 1, got {value!r}")
+    if kind == "rate" and value <= 0:
+        raise ProfileError(f"{key}: expected a number > 0, got {value!r}")
+    return value
+
+
+def _load_table(value: Any) -> LoadSettings:
+    if not isinstance(value, dict):
+        raise ProfileError("load: expected a table of load settings")
+    settings = LoadSettings()
+    for name, item in value.items():
+        if name not in LOAD_KEYS:
+            raise ProfileError(f"load.{name}: unknown key (known: {', '.join(LOAD_KEYS)})")
+        settings.values[name] = load_value(name, item, f"load.{name}")
+    return settings
 
 
 def interpolate(value: str, key: str) -> str:
@@ -192,6 +319,8 @@ def load_profile(path: str | Path, target: Target | None = None) -> Target:
                     raise ProfileError(f"tools.{role}: unknown key (expected {', '.join(TOOL_ROLES)})")
                 target.tools[role] = _tool(spec, f"tools.{role}")
             target.tools_from_profile = True
+        elif key == "load":
+            target.load = _load_table(value)
         else:
             raise ProfileError(f"{key}: unknown key in profile {path} (known: {', '.join(sorted(PROFILE_KEYS))})")
     return target

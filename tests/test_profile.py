@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mcp_harness.plugin import OPTIONS, build_target
-from mcp_harness.profile import ProfileError, load_profile, merge_headers, parse_header
+from mcp_harness.profile import LOAD_KEYS, ProfileError, load_profile, merge_headers, parse_header
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -63,6 +63,14 @@ arguments = { steps = 4 }
         ("[tools.bogus]\nname = 'x'", "tools.bogus"),
         ('[headers]\nX-Key = "${SURELY_UNSET_VARIABLE_42}"', "SURELY_UNSET_VARIABLE_42"),
         ("url = ", "not valid TOML"),
+        ("[load]\nusers = 0", "load.users"),
+        ("[load]\nthink_time = -1", "load.think_time"),
+        ("[load]\nvalidate = 1.5", "load.validate"),
+        ('[load]\nduration = "forever"', "load.duration"),
+        ('[load]\nshape = "wave"', "load.shape"),
+        ("[load]\nscenarios = { tool_call = 0 }", "load.scenarios"),
+        ("[load]\nuserz = 3", "load.userz"),
+        ("load = 3", "load"),
     ],
 )
 def test_bad_profiles_name_the_key(tmp_path: Path, text: str, named: str) -> None:
@@ -90,3 +98,42 @@ def test_header_parsing() -> None:
     with pytest.raises(ProfileError):
         parse_header("no colon here")
     assert merge_headers({"a": "1"}, {"A": "2"}) == {"A": "2"}
+
+
+def test_load_table_and_call_tool(tmp_path: Path) -> None:
+    t = load_profile(
+        write(
+            tmp_path,
+            """
+[tools.call]
+name = "search"
+arguments = { query = "x" }
+[load]
+scenarios = { tool_call = 3, elicitation = 1 }
+think_time = 0.5
+duration = "2m"
+shape = "ramp"
+step_time = 10
+max_sessions = 4000
+""",
+        )
+    )
+    assert t.tools["call"].name == "search" and t.tools["call"].arguments == {"query": "x"}
+    load = t.load
+    assert load.get("scenarios", {}) == {"tool_call": 3, "elicitation": 1}
+    assert load.get("think_time", {}) == 0.5 and load.get("duration", {}) == 120.0 and load.get("step_time", {}) == 10
+    assert load.get("ping_interval", {}) == 30.0  # a default
+    assert load.given("users", {}) is None and load.get("users", {}) == 20
+    # each key's environment variable wins over the profile
+    env = {"SCENARIO": "hold:2,churn", "MCP_THINK_TIME": "1m", "SHAPE": "soak", "MCP_MAX_SESSIONS": "10"}
+    assert load.get("scenarios", env) == {"hold": 2, "churn": 1}
+    assert load.get("think_time", env) == 60.0 and load.get("shape", env) == "soak"
+    assert load.get("max_sessions", env) == 10
+    with pytest.raises(ProfileError, match="SHAPE_USERS"):
+        load.get("users", {"SHAPE_USERS": "many"})
+
+
+def test_every_load_key_has_a_variable_and_help() -> None:
+    variables = [variable for _, _, variable, _ in LOAD_KEYS.values()]
+    assert len(set(variables)) == len(variables)
+    assert all(help_text for *_, help_text in LOAD_KEYS.values())
