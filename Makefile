@@ -4,7 +4,9 @@
 #                    [OUT=DIR] [CHECKS=id,id] [PYTEST_ARGS='…']
 #   make test | lint | format | serve [PORT=8000] [IDLE_TIMEOUT=S] | clean
 #   make interop [URL=…]   the official conformance suite (Node 22, cached in .cache/interop/) + the Python SDK client
-#   make load [URL=…] [SCENARIO=…] [SHAPE=…] [USERS=N] [RATE=N] [DURATION=30s] [PROCESSES=N] [OUT=DIR] | bench
+#   make load [URL=…] [PROFILE=…] [SCENARIO=…] [SHAPE=…] [USERS=N] [RATE=N] [DURATION=30s] [PROCESSES=N]
+#             [MAX_ERROR_RATE=0.05] [MAX_SESSIONS=N] [IDLE_TIMEOUT=S] [OUT=DIR]
+#   make bench             client CPU per session (ours, a bare Locust user, the SDK client) and held sessions
 #
 # HEADER is handed to the harness in the environment and never echoed; recipes that see it are silent.
 
@@ -24,7 +26,8 @@ LOAD_ARGS = $(if $(URL),--url '$(URL)') $(if $(PROFILE),--profile '$(PROFILE)') 
 	$(if $(SCENARIO),--scenario '$(SCENARIO)') $(if $(SHAPE),--shape '$(SHAPE)') \
 	$(if $(USERS),--users $(USERS)) $(if $(RATE),--rate $(RATE)) $(if $(DURATION),--duration $(DURATION)) \
 	$(if $(PROCESSES),--processes $(PROCESSES)) $(if $(OUT),--out '$(OUT)') \
-	$(if $(IDLE_TIMEOUT),--idle-timeout $(IDLE_TIMEOUT))
+	$(if $(IDLE_TIMEOUT),--idle-timeout $(IDLE_TIMEOUT)) $(if $(MAX_ERROR_RATE),--max-error-rate $(MAX_ERROR_RATE)) \
+	$(if $(MAX_SESSIONS),--max-sessions $(MAX_SESSIONS))
 
 .PHONY: setup test lint format conformance serve clean interop load bench
 

@@ -1,35 +1,35 @@
-"""Load shapes for load/locustfile.py: `SHAPE=steady|ramp|spike|churn|soak` picks one.
+"""Load shapes for load/locustfile.py: `SHAPE=steady|ramp|spike|churn|soak` (or `shape` in the profile's
+[load] table) picks one.
 
-Every shape is parameterised by environment variables (times in seconds or Locust's format: 30s, 5m, 1h).
-Each run ends by itself (the shape returns None after SHAPE_DURATION).
+Each shape reads its parameters from the profile's [load] table, or from the environment variable beside
+each key, which wins (mcp_harness.profile.LOAD_KEYS documents them all; times are seconds or Locust's
+30s / 5m / 1h). Every run ends by itself: the shape returns None after `duration`.
 
-    SHAPE_USERS     peak concurrent users (default: Locust's -u, else 20; headless Locust's own default is 1)
-    SHAPE_RATE      users started (or stopped) per second (default: SHAPE_USERS, i.e. all within a second;
-                    Locust's -r is not used: headless Locust sets it to 1 when it is not given)
-    SHAPE_DURATION  length of the run (default: Locust's -t, else 60s; soak: 1h)
+    users       (SHAPE_USERS)     peak concurrent users (default: Locust's -u, else 20)
+    rate        (SHAPE_RATE)      users started or stopped per second (default: all within a second;
+                                  Locust's -r is not used, since headless Locust sets it to 1 when not given)
+    duration    (SHAPE_DURATION)  length of the run (default: Locust's -t, else 60s; soak: 1h)
+    drain       (SHAPE_DRAIN)     the run's last seconds, in which every user stops and DELETEs its session
+                                  while the run is still live (default 0; `make load` uses 5 with PROCESSES > 1:
+                                  a master interrupts its workers ~3 s after the end, cutting DELETEs short)
 
-Shape-specific variables are listed in each class.
+Shape-specific keys are listed in each class.
 """
 
 from __future__ import annotations
 
-import os
-
 from locust import LoadTestShape
-from locust.util.timespan import parse_timespan
+
+from mcp_harness.profile import LoadSettings
 
 Tick = tuple[int, float] | None
-
-
-def _seconds(name: str, default: str) -> float:
-    value = os.environ.get(name, default)
-    return float(value) if value.replace(".", "", 1).isdigit() else float(parse_timespan(value))
+SETTINGS = LoadSettings()  # the locustfile replaces this with its profile's [load] table
 
 
 class _Shape(LoadTestShape):
     abstract = True
-    use_common_options = True  # -u and -t are defaults for SHAPE_USERS and SHAPE_DURATION, not ignored
-    default_duration = "60s"
+    use_common_options = True  # -u and -t are defaults for users and duration, not ignored
+    default_duration = 60.0
 
     def __init__(self) -> None:
         super().__init__()
@@ -38,42 +38,45 @@ class _Shape(LoadTestShape):
     def _resolve(self) -> None:
         """Read the parameters once the runner (and Locust's options) exist."""
         options = getattr(getattr(self.runner, "environment", None), "parsed_options", None)
-        users = os.environ.get("SHAPE_USERS") or getattr(options, "num_users", None) or 20
-        self.users = int(users)
-        self.rate = float(os.environ.get("SHAPE_RATE") or self.users)
-        run_time = getattr(options, "run_time", None)
-        self.duration = _seconds("SHAPE_DURATION", str(run_time) if run_time else self.default_duration)
+        self.users = int(SETTINGS.given("users") or getattr(options, "num_users", None) or 20)
+        self.rate = float(SETTINGS.given("rate") or self.users)
+        self.duration = float(SETTINGS.given("duration") or getattr(options, "run_time", None) or self.default_duration)
+        self.drain = min(float(SETTINGS.get("drain")), self.duration)
         self.configure()
         self._resolved = True
 
     def configure(self) -> None:
-        """Read shape-specific variables."""
+        """Read shape-specific settings."""
 
     def tick(self) -> Tick:
         if not self._resolved:
             self._resolve()
         t = self.get_run_time()
-        return None if t >= self.duration else self.at(t)
+        if t >= self.duration:
+            return None
+        if t >= self.duration - self.drain:
+            return 0, max(self.rate, float(self.users))
+        return self.at(t)
 
     def at(self, t: float) -> tuple[int, float]:
         raise NotImplementedError
 
 
 class SteadyShape(_Shape):
-    """SHAPE_USERS users for SHAPE_DURATION."""
+    """`users` users for `duration`."""
 
     def at(self, t: float) -> tuple[int, float]:
         return self.users, self.rate
 
 
 class RampShape(_Shape):
-    """Steps up to SHAPE_USERS: SHAPE_STEPS equal steps (default 5), each held SHAPE_STEP_TIME (default 30s);
-    then SHAPE_USERS until SHAPE_DURATION (default: the steps, plus one more step's time at the top)."""
+    """Steps up to `users`: `steps` equal steps (default 5), each held `step_time` (default 30s); then
+    `users` until `duration` (default: the steps, plus one more step's time at the top)."""
 
     def configure(self) -> None:
-        self.steps = max(1, int(os.environ.get("SHAPE_STEPS", "5")))
-        self.step_time = _seconds("SHAPE_STEP_TIME", "30s")
-        if "SHAPE_DURATION" not in os.environ:
+        self.steps = int(SETTINGS.get("steps"))
+        self.step_time = float(SETTINGS.get("step_time"))
+        if SETTINGS.given("duration") is None:
             self.duration = max(self.duration, self.step_time * (self.steps + 1))
 
     def at(self, t: float) -> tuple[int, float]:
@@ -82,13 +85,14 @@ class RampShape(_Shape):
 
 
 class SpikeShape(_Shape):
-    """SHAPE_BASE_USERS (default: a fifth of SHAPE_USERS) with one spike to SHAPE_USERS starting at
-    SHAPE_SPIKE_AT (default 20s) for SHAPE_SPIKE_FOR (default 10s); users come and go at SHAPE_RATE."""
+    """`base_users` (default: a fifth of `users`) with one spike to `users` starting at `spike_at`
+    (default 20s) for `spike_for` (default 10s); users come and go at `rate`."""
 
     def configure(self) -> None:
-        self.base = int(os.environ.get("SHAPE_BASE_USERS", max(1, self.users // 5)))
-        self.spike_at = _seconds("SHAPE_SPIKE_AT", "20s")
-        self.spike_for = _seconds("SHAPE_SPIKE_FOR", "10s")
+        base = SETTINGS.get("base_users")
+        self.base = int(base if base is not None else max(1, self.users // 5))
+        self.spike_at = float(SETTINGS.get("spike_at"))
+        self.spike_for = float(SETTINGS.get("spike_for"))
 
     def at(self, t: float) -> tuple[int, float]:
         spiking = self.spike_at <= t < self.spike_at + self.spike_for
@@ -96,13 +100,13 @@ class SpikeShape(_Shape):
 
 
 class ChurnShape(_Shape):
-    """Users keep arriving and leaving: the count swings between SHAPE_MIN_USERS (default 0) and SHAPE_USERS
-    every SHAPE_PERIOD (default 10s). A stopping user DELETEs its open session, so this exercises session
+    """Users keep arriving and leaving: the count swings between `min_users` (default 0) and `users`
+    every `period` (default 10s). A stopping user DELETEs its open session, so this exercises session
     teardown under load; pair it with SCENARIO=churn to also abandon sessions."""
 
     def configure(self) -> None:
-        self.low = int(os.environ.get("SHAPE_MIN_USERS", "0"))
-        self.period = _seconds("SHAPE_PERIOD", "10s")
+        self.low = int(SETTINGS.get("min_users"))
+        self.period = float(SETTINGS.get("period"))
 
     def at(self, t: float) -> tuple[int, float]:
         high = int(t // (self.period / 2)) % 2 == 0
@@ -110,23 +114,25 @@ class ChurnShape(_Shape):
 
 
 class SoakShape(_Shape):
-    """SHAPE_USERS for a long SHAPE_DURATION (default 1h), with an optional quiet gap every SHAPE_GAP_EVERY
-    (default: none) lasting SHAPE_GAP (default 60s) at SHAPE_GAP_USERS (default 0). Sessions idle past the
-    target's idle timeout come from the scenario: use SCENARIO=idle_call (MCP_IDLE longer than the timeout)
-    to see each 404 followed by a re-initialisation."""
+    """`users` for a long `duration` (default 1h). With `gap_every`, every `gap_every` seconds of traffic
+    are followed by an idle gap of `gap` seconds (default 60s): users keep their sessions and send nothing
+    (the soak scenario asks `quiet_for`), so with a gap longer than the target's idle timeout every session
+    meets a 404 after the gap and re-initializes. Pair it with SCENARIO=soak."""
 
-    default_duration = "1h"
-
-    def configure(self) -> None:
-        every = os.environ.get("SHAPE_GAP_EVERY")
-        self.gap_every = _seconds("SHAPE_GAP_EVERY", every) if every else None
-        self.gap = _seconds("SHAPE_GAP", "60s")
-        self.gap_users = int(os.environ.get("SHAPE_GAP_USERS", "0"))
+    default_duration = 3600.0
 
     def at(self, t: float) -> tuple[int, float]:
-        if self.gap_every and t % (self.gap_every + self.gap) >= self.gap_every:
-            return self.gap_users, self.rate
         return self.users, self.rate
+
+
+def quiet_for(t: float) -> float:
+    """Seconds left of the soak's idle gap at run time `t` (0 outside a gap, or without gaps)."""
+    every = SETTINGS.get("gap_every")
+    if not every:
+        return 0.0
+    gap = float(SETTINGS.get("gap"))
+    phase = t % (every + gap)
+    return every + gap - phase if phase >= every else 0.0
 
 
 SHAPES: dict[str, type[_Shape]] = {

@@ -289,6 +289,16 @@ class Session:
         self.gone = False
         self.initialize_result = None
 
+    def prune(self) -> None:
+        """Drop the records of finished exchanges (exchanges, timeline, responses, progress values), for
+        long-lived sessions under load. Correlation state stays: requests in flight, the ids the server
+        used, the progress tokens sent (a late notification for one is still recognised as this session's)."""
+        self.exchanges.clear()
+        self.timeline.clear()
+        self.responses.clear()
+        for values in self.progress.values():
+            values.clear()
+
     # -- building what to send --
 
     def headers(self, *, accept: str = ACCEPT_POST, content_type: str | None = JSON) -> dict[str, str]:

@@ -40,6 +40,9 @@ from geventhttpclient.url import URL
 from mcp_harness import __version__, core
 
 MAX_RESUMPTIONS = 5
+CAP_POLL_S = 0.05  # how often a session waiting for the session cap looks again
+STREAM_REOPEN_S = 0.5  # pause before a GET stream the server ended is opened again
+STREAM_STOP_S = 2.0  # how long a GET stream may take to end after DELETE before it is closed
 MAX_SAMPLES = 20  # distinct violation details kept for the summary (the stats table keys on the rule only)
 # What a failed read or write can raise: the step fails with the exception's type name.
 NETWORK_ERRORS = (OSError, HTTPParseError)
@@ -82,7 +85,10 @@ class Counters:
     reinitializations: int = 0
     violations: int = 0
     progress_notifications: int = 0
+    progress_calls: int = 0  # calls made with a progressToken
     streams_dropped: int = 0  # streams still open `linger` s after their response, closed by us
+    get_streams: int = 0  # GET streams opened (hold scenario), reopenings included
+    cap_waits: int = 0  # sessions that waited for the session cap
     violation_samples: list[str] = field(default_factory=list)
 
     def sample(self, text: str) -> None:
@@ -107,6 +113,31 @@ class Counters:
 
 
 COUNTERS = Counters()
+
+
+@dataclass
+class Gauge:
+    """Sessions this process holds open now (never reset during a run; reported beside the counters)."""
+
+    open: int = 0  # initialized, and neither DELETEd, gone (404) nor abandoned
+    peak: int = 0
+    abandoned_until: list[float] = field(default_factory=list)  # abandoned sessions the server may still hold
+
+    def change(self, delta: int) -> None:
+        self.open += delta
+        self.peak = max(self.peak, self.open)
+
+    def held(self) -> int:
+        """Sessions counted against the cap: ours, and abandoned ones not yet past the idle timeout."""
+        now = time.monotonic()
+        self.abandoned_until[:] = [t for t in self.abandoned_until if t > now]
+        return self.open + len(self.abandoned_until)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"open_sessions": self.open, "open_sessions_peak": self.peak}
+
+
+GAUGE = Gauge()
 
 
 def cpu_seconds() -> float:
@@ -160,6 +191,8 @@ class LoadConfig:
     handlers: Mapping[str, core.Handler] | None = None  # None: the core's defaults
     validate: float = 1.0  # fraction of sessions whose messages are schema-validated
     reinitialize: bool = True  # after a 404 to our session id: initialize again and retry the step
+    max_sessions: int | None = None  # this process's cap on sessions open at once
+    idle_timeout: float | None = None  # the target's: how long an abandoned session counts against the cap
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
 
@@ -217,24 +250,40 @@ class LoadConversation:
         self.core = session
         self.deleted = False
         self.abandoned = False
+        self.held = False  # counted in GAUGE.open (from admission to DELETE, 404 or abandonment)
         self._server_method = ""  # method of the latest server request: names the reply step
+        self._stream: gevent.Greenlet | None = None
+        self._progress_times: list[float] = []
 
     # -- the session API --
 
     def initialize(self, version: str | None = None, *, initialized: bool = True, name: str = "initialize") -> Any:
-        """initialize (+ notifications/initialized); returns the InitializeResult or raises ScenarioError."""
+        """initialize (+ notifications/initialized); returns the InitializeResult or raises ScenarioError.
+        Waits first, within the step timeout, while the session cap is reached."""
+        self._admit(name)
+        self.core.prune()
+        started = time.perf_counter()
         ex = self._shielded(self.core.initialize(version), name)
         response = self.core.responses.get(ex.request_id)
+        if self.core.session_id is None:
+            self._hold(False)
         if ex.status != 200 or response is None or "result" not in response:
             raise ScenarioError(f"{name} failed")
         if initialized:
             self.notify("notifications/initialized")
+        self._metric("session setup", started)
         return response["result"]
 
     def request(self, method: str, params: Mapping[str, Any] | None = None, *, progress: bool = False) -> Any:
         """Send a request and return its exchange (the response is in `core.responses`)."""
         name = step_name(method, params)
-        return self._retrying(lambda: self.core.request(method, params, progress=progress), name)
+        self._progress_times = []
+        ex = self._retrying(lambda: self.core.request(method, params, progress=progress), name)
+        if progress:
+            COUNTERS.progress_calls += 1
+            for earlier, later in zip(self._progress_times, self._progress_times[1:], strict=False):
+                self._metric("progress spacing", earlier, later)
+        return ex
 
     def call(self, method: str, params: Mapping[str, Any] | None = None, *, progress: bool = False) -> Any:
         """Send a request and return its `result`; ScenarioError (already reported) when there is none."""
@@ -247,35 +296,109 @@ class LoadConversation:
     def notify(self, method: str, params: Mapping[str, Any] | None = None) -> core.Exchange:
         return self._retrying(lambda: self.core.notify(method, params), method)
 
+    def open_stream(self) -> None:
+        """Hold a GET stream open for the server's messages until the session ends: its own greenlet and
+        pooled connection; reopened when the server ends it or it stays silent past the read timeout."""
+        if self._stream is None:
+            self._stream = gevent.spawn(self._hold_stream)
+
     def delete(self) -> core.Exchange:
-        ex = self._shielded(self.core.delete(), "DELETE")
-        if ex.status is not None and (ex.status < 300 or ex.status in (404, 405)):
-            self.deleted = True
-            COUNTERS.sessions_deleted += 1
-            self.client.conversations.discard(self)
+        ex = self._shielded(self.core.delete(), "DELETE", then=self._deleted)
+        self._stop_stream()  # the server ends it on DELETE; whatever is left is closed
         return ex
 
+    def _deleted(self, ex: core.Exchange) -> None:
+        """Record a DELETE's outcome (in the shielded step: a kill meanwhile must not make close() repeat it)."""
+        if ex.status is not None and (ex.status < 300 or ex.status in (404, 405)):
+            self.deleted = True
+            self._hold(False)
+            COUNTERS.sessions_deleted += 1
+            self.client.conversations.discard(self)
+
     def abandon(self) -> None:
-        """Leave the session open on purpose (churn): counted, never DELETEd by this client."""
+        """Leave the session open on purpose (churn): counted, never DELETEd by this client. It counts
+        against the session cap until the target's idle timeout (if known) has passed."""
         self.abandoned = True
+        self._hold(False)
+        ttl = self.client.config.idle_timeout
+        GAUGE.abandoned_until.append(time.monotonic() + (ttl if ttl is not None else float("inf")))
         COUNTERS.sessions_abandoned += 1
         self.client.conversations.discard(self)
+        self._stop_stream(wait=0)
 
     def close(self) -> None:
         """DELETE the session if it may still be open."""
         self.client.conversations.discard(self)
         if self.core.session_id is not None and not (self.deleted or self.abandoned or self.core.gone):
             self.delete()
+        self._stop_stream(wait=0)
+        self._hold(False)
 
     def messages(self) -> Iterator[tuple[core.Exchange, core.Message]]:
         for ex in list(self.core.exchanges):
             for m in list(ex.messages):
                 yield ex, m
 
+    # -- session accounting --
+
+    def _hold(self, held: bool) -> None:
+        if held != self.held:
+            GAUGE.change(1 if held else -1)
+            self.held = held
+
+    def _admit(self, name: str) -> None:
+        """Reserve a place under the session cap, waiting (bounded by the step timeout) for one."""
+        cap = self.client.config.max_sessions
+        if cap is not None and GAUGE.held() >= cap:
+            COUNTERS.cap_waits += 1
+            deadline = time.monotonic() + self.client.config.timeout
+            while GAUGE.held() >= cap:
+                if time.monotonic() > deadline:
+                    self._fire("MCP", name, 0, 0, StepError(f"session cap {cap} reached"))
+                    raise ScenarioError("session cap")
+                gevent.sleep(CAP_POLL_S)
+        self._hold(True)
+
+    def _metric(self, name: str, started: float, ended: float | None = None) -> None:
+        """A derived timing (session setup, progress spacing) in Locust's stats, request type MCP."""
+        elapsed = ((ended if ended is not None else time.perf_counter()) - started) * 1000
+        self._fire("MCP", name, elapsed, 0, None)
+
+    def _fire(self, kind: str, name: str, elapsed_ms: float, length: int, error: Exception | None) -> None:
+        self.client.fire(
+            request_type=kind,
+            name=name,
+            response_time=elapsed_ms,
+            response_length=length,
+            exception=error,
+            context={},
+            url=self.client.config.url,
+        )
+
+    # -- the GET stream --
+
+    def _hold_stream(self) -> None:
+        while self.held and self.core.session_id is not None and not self.core.gone:
+            ex = self.core.stream()
+            COUNTERS.get_streams += 1
+            self._send(ex, "GET stream", bounded=False)
+            if ex.status != 200:
+                return  # 405: the server offers no GET stream; anything else was reported by _send
+            gevent.sleep(STREAM_REOPEN_S)
+
+    def _stop_stream(self, wait: float = STREAM_STOP_S) -> None:
+        """Let the stream end (the server closes it after DELETE), then close what is left."""
+        stream, self._stream = self._stream, None
+        if stream is not None and stream is not gevent.getcurrent():
+            stream.join(timeout=wait)
+            stream.kill(block=True, timeout=1)  # its read's `finally` closes the half-read connection
+
     # -- steps --
 
     def _retrying(self, build: Callable[[], core.Exchange], name: str) -> core.Exchange:
-        """One step; after a 404 to our session id, a re-initialize and one retry."""
+        """One step; after a 404 to our session id, a re-initialize and one retry. The records of earlier
+        steps are dropped first: a long-lived session must not grow."""
+        self.core.prune()
         ex = self._send(build(), name)
         if self.core.gone and self.client.config.reinitialize:
             self.core.reset()
@@ -284,15 +407,24 @@ class LoadConversation:
             ex = self._send(build(), name)
         return ex
 
-    def _shielded(self, ex: core.Exchange, name: str) -> core.Exchange:
+    def _shielded(
+        self, ex: core.Exchange, name: str, then: Callable[[core.Exchange], None] | None = None
+    ) -> core.Exchange:
         """A step that creates or ends a session, run so that killing the user cannot cut it half-way.
 
         The server creates a session before we learn its id from the answer, and a DELETE cut short leaves
         it open. Locust kills a user (GreenletExit), sometimes twice (a ramp-down, then the end of the run):
         the step goes on in its own greenlet, waited for through kills up to its deadline, then the kill
-        goes on, and close() can still DELETE what the initialize opened.
+        goes on, and close() can still DELETE what the initialize opened. `then` runs in that greenlet too.
         """
-        worker = gevent.spawn(self._send, ex, name)
+
+        def step() -> core.Exchange:
+            self._send(ex, name)
+            if then is not None:
+                then(ex)
+            return ex
+
+        worker = gevent.spawn(step)
         deadline = time.monotonic() + self.client.config.timeout + 1
         killed = False
         while not worker.ready() and time.monotonic() < deadline:
@@ -306,12 +438,15 @@ class LoadConversation:
             raise GreenletExit
         return worker.get(block=False)
 
-    def _send(self, ex: core.Exchange, name: str) -> core.Exchange:
-        """One step: send, read everything it brings (bounded), report it to Locust."""
+    def _send(self, ex: core.Exchange, name: str, *, bounded: bool = True) -> core.Exchange:
+        """One step: send, read everything it brings (bounded by the step timeout; unbounded, only by the
+        socket's read timeout, which then just ends the stream), report it to Locust."""
+        limit = self.client.config.timeout
         start_time = time.time()
         started = time.perf_counter()
-        timer = gevent.Timeout(self.client.config.timeout)
-        timer.start()
+        timer = gevent.Timeout(limit) if bounded else None
+        if timer is not None:
+            timer.start()
         error: Exception | None = None
         received = 0
         try:
@@ -319,16 +454,21 @@ class LoadConversation:
         except gevent.Timeout as t:
             if t is not timer:
                 raise
-            error = StepError(f"timeout after {self.client.config.timeout:g}s")
+            error = StepError(f"timeout after {limit:g}s")
+        except TimeoutError:
+            if timer is not None:
+                error = StepError("TimeoutError")
         except NETWORK_ERRORS as e:
             error = StepError(type(e).__name__)
         finally:
-            timer.close()
+            if timer is not None:
+                timer.close()
         elapsed = (time.perf_counter() - started) * 1000
         if ex.purpose == "initialize" and self.core.session_id is not None:
             COUNTERS.sessions_started += 1
         if ex.status == 404 and self.core.gone and ex.purpose != "delete":  # the core saw our session id refused
             COUNTERS.sessions_gone += 1
+            self._hold(False)
             name, error = "404 session gone", None
         else:
             error = error or self._outcome(ex)
@@ -425,6 +565,7 @@ class LoadConversation:
                     self._server_method = str(event.message.get("method"))
                 elif event.message.get("method") == "notifications/progress":
                     COUNTERS.progress_notifications += 1
+                    self._progress_times.append(time.perf_counter())
             elif isinstance(event, core.Reply):
                 self._send(event.outgoing, f"reply {self._server_method}")
             elif isinstance(event, core.Violation):
@@ -433,17 +574,14 @@ class LoadConversation:
     def _violation(self, event: core.Violation) -> None:
         COUNTERS.violations += 1
         COUNTERS.sample(f"{event.rule}: {event.detail}")
-        self.client.fire(
-            request_type="MCP",
-            name=f"violation {event.rule}",
-            response_time=0,
-            response_length=0,
-            exception=ProtocolViolation(event.rule),
-            context={},
-        )
+        self._fire("MCP", f"violation {event.rule}", 0, 0, ProtocolViolation(event.rule))
 
 
-# --- run summary -------------------------------------------------------------------------------------
+# --- run summary and guards ----------------------------------------------------------------------------
+
+STOPPED: list[str] = []  # why a guard stopped the run, for the summary
+ERROR_WINDOW_S = 10  # the error-rate guard looks at this many seconds of traffic …
+ERROR_MIN_REQUESTS = 20  # … once they hold at least this many requests
 
 
 def install_summary(events: Any, path: str | None) -> None:
@@ -454,27 +592,36 @@ def install_summary(events: Any, path: str | None) -> None:
     from locust.runners import MasterRunner, WorkerRunner  # here: importing locust monkey-patches
 
     run: dict[str, Any] = {}
+    gauges: dict[str, dict[str, int]] = {}  # worker id → its latest gauge
 
     def write(environment: Any) -> None:
-        summary = run_summary(environment, run, distributed=isinstance(environment.runner, MasterRunner))
+        distributed = isinstance(environment.runner, MasterRunner)
+        gauge = _sum_gauges(gauges.values()) if distributed else GAUGE.as_dict()
+        summary = run_summary(environment, run, gauge, workers=len(gauges) if distributed else 0)
         counts = {k: v for k, v in summary["counters"].items() if k != "violation_samples"}
-        print("mcp-harness load: " + json.dumps(counts), flush=True)
+        print("mcp-harness load: " + json.dumps(counts | gauge), flush=True)
+        if STOPPED:
+            print(f"mcp-harness load: stopped early: {STOPPED[0]}", flush=True)
         if path:
             Path(path).write_text(json.dumps(summary, indent=2) + "\n")
 
     @events.test_start.add_listener
     def _start(environment: Any, **_: Any) -> None:
         COUNTERS.reset()
+        GAUGE.peak = GAUGE.open
         run.update(environment=environment, wall=time.perf_counter(), cpu=cpu_seconds())
 
     @events.report_to_master.add_listener
     def _report(client_id: str, data: dict[str, Any]) -> None:
         data["mcp_counters"] = COUNTERS.as_dict()
+        data["mcp_gauge"] = GAUGE.as_dict()
         COUNTERS.reset()
 
     @events.worker_report.add_listener
     def _merge(client_id: str, data: dict[str, Any]) -> None:
         COUNTERS.merge(data.get("mcp_counters", {}))
+        if "mcp_gauge" in data:
+            gauges[client_id] = data["mcp_gauge"]
 
     @events.test_stop.add_listener
     def _stop(environment: Any, **_: Any) -> None:
@@ -488,7 +635,48 @@ def install_summary(events: Any, path: str | None) -> None:
             write(environment)
 
 
-def run_summary(environment: Any, run: Mapping[str, Any], *, distributed: bool) -> dict[str, Any]:
+def _sum_gauges(gauges: Any) -> dict[str, int]:
+    """Open sessions over all workers; the peak is the sum of each worker's peak (an upper bound)."""
+    total = {"open_sessions": 0, "open_sessions_peak": 0}
+    for gauge in gauges:
+        for key in total:
+            total[key] += int(gauge.get(key, 0))
+    return total
+
+
+def install_error_guard(events: Any, limit: float | None) -> None:
+    """Stop the run (on the master, or a single process) when more than `limit` of the requests of the last
+    ERROR_WINDOW_S seconds failed, once that window holds ERROR_MIN_REQUESTS: a staging run must not go on
+    hammering a target that is failing. Violations count as failures."""
+    if limit is None:
+        return
+    from locust.runners import WorkerRunner
+
+    def watch(environment: Any) -> None:
+        window: list[tuple[int, int]] = []
+        while environment.runner is not None and environment.runner.state not in ("stopped", "quitting"):
+            gevent.sleep(1)
+            total = environment.stats.total
+            window = [*window[-ERROR_WINDOW_S:], (total.num_requests, total.num_failures)]
+            requests = window[-1][0] - window[0][0]
+            failures = window[-1][1] - window[0][1]
+            if requests >= ERROR_MIN_REQUESTS and failures / requests > limit:
+                STOPPED.append(
+                    f"error rate {failures / requests:.1%} over the last {len(window) - 1} s "
+                    f"({failures} of {requests}) crossed the limit {limit:.1%}"
+                )
+                print(f"mcp-harness load: {STOPPED[-1]}: stopping the run", flush=True)
+                environment.runner.quit()
+                return
+
+    @events.test_start.add_listener
+    def _start(environment: Any, **_: Any) -> None:
+        if not isinstance(environment.runner, WorkerRunner):
+            STOPPED.clear()
+            gevent.spawn(watch, environment)
+
+
+def run_summary(environment: Any, run: Mapping[str, Any], gauge: Mapping[str, int], *, workers: int) -> dict[str, Any]:
     stats = environment.stats
     steps = {
         f"{e.method} {e.name}": {
@@ -498,16 +686,20 @@ def run_summary(environment: Any, run: Mapping[str, Any], *, distributed: bool) 
         }
         for e in stats.entries.values()
     }
+    http = [e for e in stats.entries.values() if e.method != "MCP"]
     counters = COUNTERS.as_dict()
     headline = ("sessions_started", "sessions_completed", "reinitializations", "violations")
     return {
         **{key: counters[key] for key in headline},  # the figures a reader looks for first, at the top level
+        **gauge,
         "counters": counters,
-        "requests": stats.total.num_requests,
-        "failures": stats.total.num_failures,
+        "requests": sum(e.num_requests for e in http),  # HTTP exchanges (MCP entries are derived timings)
+        "failures": stats.total.num_failures,  # failed exchanges and protocol violations
+        "stopped": STOPPED[0] if STOPPED else None,  # a guard's reason for ending the run early
         "duration_s": time.perf_counter() - run["wall"],
         # This process only: in a distributed run that is the master, not the load generators.
         "cpu_s": cpu_seconds() - run["cpu"],
-        "distributed": distributed,
+        "distributed": workers > 0,
+        "workers": workers,
         "steps": steps,
     }

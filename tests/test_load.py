@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -79,4 +80,120 @@ def test_streams_closed_early_are_resumed(server_factory, tmp_path: Path) -> Non
     assert run["summary"]["failures"] == 0
     assert run["summary"]["steps"]["POST tools/call test_reconnection"]["requests"] > 0
     assert run["summary"]["counters"]["streams_dropped"] == 0
+    assert server.open_sessions() == 0
+
+
+def test_soak_idle_gaps_meet_404s_each_followed_by_reinitialization(server_factory, tmp_path: Path) -> None:
+    """The soak acceptance: idle gaps longer than the idle timeout; every session survives each gap by a
+    404 and a re-initialisation, and nothing fails."""
+    server = server_factory(idle_timeout=1.2)
+    env = {"SHAPE": "soak", "SHAPE_DURATION": "8", "SHAPE_GAP_EVERY": "1.5", "SHAPE_GAP": "2"}
+    run = run_locust(server.url, tmp_path, users=4, SCENARIO="soak", MCP_THINK_TIME="0.3", **env)
+    summary, counters = run["summary"], run["summary"]["counters"]
+    assert summary["failures"] == 0 and run["code"] == 0
+    assert counters["sessions_gone"] >= 4  # each user crossed at least one gap
+    assert summary["reinitializations"] == counters["sessions_gone"]
+    assert summary["steps"]["POST re-initialize"]["failures"] == 0
+    assert server.open_sessions() == 0
+
+
+def test_crossed_answers_under_concurrency_are_violations(server_factory, tmp_path: Path) -> None:
+    """A server that routes answers to another session's stream passes a one-session check but not load."""
+    server = server_factory(mutant="crossed-responses", idle_timeout=None)
+    env = {"SCENARIO": "hold,tool_call", "MCP_HOLD": "2", "MCP_PING_INTERVAL": "0.5", "MCP_VALIDATE": "0"}
+    run = run_locust(server.url, tmp_path, users=8, duration="4s", **env)
+    summary = run["summary"]
+    assert summary["violations"] > 0 and run["code"] == 1
+    assert any("matches no request in flight on this session" in s for s in summary["counters"]["violation_samples"])
+    assert summary["steps"]["MCP violation jsonrpc.response.same-id"]["failures"] > 0
+    assert server.open_sessions() == 0
+
+
+def test_held_sessions_keep_get_streams_and_stay_under_the_cap(server_factory, tmp_path: Path) -> None:
+    server = server_factory(idle_timeout=None)
+    env = {"SCENARIO": "hold", "MCP_HOLD": "1", "MCP_PING_INTERVAL": "0.3", "MCP_MAX_SESSIONS": "3"}
+    run = run_locust(server.url, tmp_path, users=8, duration="4s", **env)
+    summary, counters = run["summary"], run["summary"]["counters"]
+    assert summary["failures"] == 0
+    assert summary["open_sessions_peak"] == 3 < 8  # the cap held while 8 users wanted sessions
+    assert counters["cap_waits"] > 0 and counters["get_streams"] >= counters["sessions_started"] > 3
+    assert summary["steps"]["POST ping"]["requests"] > 0
+    assert summary["open_sessions"] == 0 and server.open_sessions() == 0
+
+
+def test_error_rate_guard_stops_the_run(server_factory, tmp_path: Path) -> None:
+    server = server_factory(mutant="schema-invalid-content", idle_timeout=None)
+    run = run_locust(server.url, tmp_path, users=5, duration="30s", MCP_MAX_ERROR_RATE="0.05")
+    summary = run["summary"]
+    assert summary["stopped"] and "crossed the limit 5.0%" in summary["stopped"]
+    assert summary["duration_s"] < 15 and run["code"] == 1
+    assert server.open_sessions() == 0
+
+
+def test_progress_calls_are_counted_and_spaced(server_factory, tmp_path: Path) -> None:
+    server = server_factory(idle_timeout=None)
+    run = run_locust(server.url, tmp_path, users=3, duration="3s", SCENARIO="progress")
+    summary, counters = run["summary"], run["summary"]["counters"]
+    assert summary["failures"] == 0
+    assert counters["progress_calls"] > 0
+    assert counters["progress_notifications"] >= 2 * counters["progress_calls"]
+    assert summary["steps"]["MCP progress spacing"]["requests"] > 0
+    assert summary["steps"]["MCP session setup"]["requests"] >= counters["progress_calls"]
+
+
+def test_profile_chooses_scenarios_and_tool(server_factory, tmp_path: Path) -> None:
+    server = server_factory(idle_timeout=None)
+    profile = tmp_path / "target.toml"
+    profile.write_text(
+        '[tools.call]\nname = "test_simple_text"\n[load]\nscenarios = { tool_call = 3, handshake = 1 }\n'
+        "think_time = 0.05\n"
+    )
+    run = run_locust(server.url, tmp_path, users=4, duration="3s", MCP_PROFILE=str(profile))
+    steps = run["summary"]["steps"]
+    assert run["summary"]["failures"] == 0
+    assert steps["POST tools/call test_simple_text"]["requests"] > 0 and "POST tools/call echo" not in steps
+    assert steps["POST initialize"]["requests"] > steps["POST tools/call test_simple_text"]["requests"]
+
+
+def test_bad_load_settings_end_the_run_with_one_line(tmp_path: Path) -> None:
+    profile = tmp_path / "target.toml"
+    profile.write_text("[load]\nscenarios = { tool_cal = 1 }\n")
+    cmd = [str(LOCUST), "-f", str(ROOT / "load" / "locustfile.py"), "--headless", "-t", "1s"]
+    env = {**os.environ, "MCP_PROFILE": str(profile)}
+    p = subprocess.run([*cmd, "--host", "http://127.0.0.1:9/mcp"], capture_output=True, text=True, timeout=60, env=env)
+    assert p.returncode != 0 and "scenario 'tool_cal' is not one of" in p.stderr
+    assert "Traceback" not in p.stderr
+
+
+def test_master_and_two_workers_merge_their_stats(server_factory, tmp_path: Path) -> None:
+    """A distributed run on loopback: a master, two workers; the master's stats and counters cover both."""
+    server = server_factory(idle_timeout=None)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "MCP_SUMMARY": str(tmp_path / "summary.json"), "SHAPE": "steady", "SHAPE_DRAIN": "1"}
+    base = [str(LOCUST), "-f", str(ROOT / "load" / "locustfile.py")]
+    master = [*base, "--master", "--headless", "--expect-workers", "2", "-u", "10", "-t", "5s", "--host", server.url]
+    master += ["--master-bind-host", "127.0.0.1", "--master-bind-port", str(port), "--csv", str(tmp_path / "x")]
+    worker = [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
+    procs = [subprocess.Popen(master, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)]
+    procs += [subprocess.Popen(worker, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+    try:
+        _, stderr = procs[0].communicate(timeout=60)
+        for p in procs[1:]:
+            p.wait(timeout=30)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert procs[0].returncode == 0, stderr[-3000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    with (tmp_path / "x_stats.csv").open() as f:
+        rows = {row["Name"]: row for row in csv.DictReader(f)}
+    assert summary["distributed"] and summary["workers"] == 2
+    initialize = int(rows["initialize"]["Request Count"])
+    assert initialize == summary["steps"]["POST initialize"]["requests"] == summary["sessions_started"] > 0
+    assert summary["counters"]["sessions_deleted"] == summary["sessions_started"]
+    assert summary["failures"] == 0 and summary["open_sessions"] == 0
     assert server.open_sessions() == 0
