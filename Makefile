@@ -67,4 +67,5 @@ load: setup
 	@MCP_HARNESS_HEADER="$$HEADER" $(BIN)/python load/run.py $(LOAD_ARGS)
 
 bench: setup
-	$(BIN)/python benchmarks/session_cost.py
+	$(BIN)/python benchmarks/session_cost.py --variants bare,harness,sdk
+	$(BIN)/python benchmarks/held_sessions.py

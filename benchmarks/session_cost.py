@@ -11,6 +11,8 @@ drift on a shared machine hits them alike:
                 one session in ten schema-validated; ids, routing and content types always checked)
     harness-v1  every session schema-validated (MCP_VALIDATE=1)
     harness-v0  no schema validation (MCP_VALIDATE=0)
+    sdk         benchmarks/sdk_locustfile.py: the official Python SDK client (streamable_http_client +
+                ClientSession) under Locust, what people write today (it also lists tools and opens a GET stream)
 
 CPU is the load process's own (user + system) time between Locust's test_start and test_stop, which it
 writes to MCP_SUMMARY; this process never imports locust (its gevent monkey-patching breaks child rusage
@@ -42,6 +44,7 @@ VARIANTS = {
     "harness": ("load/locustfile.py", {"SCENARIO": "tool_call"}),
     "harness-v1": ("load/locustfile.py", {"SCENARIO": "tool_call", "MCP_VALIDATE": "1"}),
     "harness-v0": ("load/locustfile.py", {"SCENARIO": "tool_call", "MCP_VALIDATE": "0"}),
+    "sdk": ("benchmarks/sdk_locustfile.py", {}),
 }
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -136,12 +139,16 @@ def report(totals: dict[str, Sample], ratios: dict[str, list[float]], users: int
             f"{name:<11} {s.sessions:>9} {s.sessions / max(s.wall_s, 1e-9):>10.1f} {1000 * s.cpu_s / n:>22.3f} "
             f"{1000 * s.process_cpu_s / n:>16.3f} {1000 * s.server_cpu_s / n:>22.3f} {s.failures:>9}"
         )
+    harness, sdk = totals.get("harness"), totals.get("sdk")
+    if harness and sdk and harness.sessions and sdk.sessions and harness.cpu_s:
+        cheaper = (sdk.cpu_s / sdk.sessions) / (harness.cpu_s / harness.sessions)
+        print(f"harness: {cheaper:.1f}x cheaper in client CPU per session than the SDK client (target >= 10x)")
     base = totals.get("bare")
     if base is None or not base.sessions:
         return
     per_base = base.cpu_s / base.sessions
     for name, s in totals.items():
-        if name != "bare" and s.sessions:
+        if name not in ("bare", "sdk") and s.sessions:
             rounds_text = ", ".join(f"{x:.2f}" for x in ratios[name])
             print(
                 f"{name}: {s.cpu_s / s.sessions / per_base:.2f}x the bare user's client CPU per session "
@@ -167,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     server = embedded.start(idle_timeout=None)
     try:
         measure(server.url, args.users, args.duration, args.rounds, variants, server.process.pid)
+        # The bare user does not shield its initialize or DELETE from Locust's kill at the end: a few leak.
         print(f"sessions left open on the server: {server.open_sessions()}")
     finally:
         server.stop()

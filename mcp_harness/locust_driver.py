@@ -10,7 +10,10 @@ correlates ids and answers server→client requests. What this loop adds is what
 - violations the core reports become failures named "violation <rule id>" and are counted;
 - a 404 to our session id is reported as "404 session gone" (not a failure), counted, and followed by a
   re-initialize ("re-initialize") and one retry of the step;
-- every exchange has a deadline; every session still open when the user stops is DELETEd.
+- every exchange has a deadline; every session still open when the user stops is DELETEd;
+- a session may hold a GET stream open (its own greenlet and pooled connection) for the server's messages;
+- sessions open at once are counted per process (GAUGE) and can be capped (LoadConfig.max_sessions);
+- a long-lived session keeps only its latest step's records (core.Session.prune).
 
 SSE is read as it arrives: `read_some` returns whatever body bytes the socket has delivered (one `recv`
 at most), not a fixed-size chunk, so no event waits in a buffer. It reads two private attributes of
@@ -89,6 +92,7 @@ class Counters:
     streams_dropped: int = 0  # streams still open `linger` s after their response, closed by us
     get_streams: int = 0  # GET streams opened (hold scenario), reopenings included
     cap_waits: int = 0  # sessions that waited for the session cap
+    connection_retries: int = 0  # requests sent again: their pooled connection was closed by the server
     violation_samples: list[str] = field(default_factory=list)
 
     def sample(self, text: str) -> None:
@@ -230,8 +234,16 @@ class LocustClient:
         return conv
 
     def open(self, request: core.HttpRequest) -> HTTPSocketPoolResponse:
+        """Send a request. A pooled connection the server closed (idle keep-alive timeout) just as we reused
+        it yields no response byte at all; the request is sent once more on a new connection, as browsers
+        do, since the server closed that connection without reading it (geventhttpclient retries only
+        idempotent methods)."""
         client = self.pool.get_client(self.url)
-        return client.request(request.method, self.path, body=request.body, headers=request.headers)
+        try:
+            return client.request(request.method, self.path, body=request.body, headers=request.headers)
+        except HTTPConnectionClosed:
+            COUNTERS.connection_retries += 1
+            return client.request(request.method, self.path, body=request.body, headers=request.headers)
 
     def close(self) -> None:
         """DELETE every session still open (a user stopping mid-scenario)."""
@@ -702,4 +714,9 @@ def run_summary(environment: Any, run: Mapping[str, Any], gauge: Mapping[str, in
         "distributed": workers > 0,
         "workers": workers,
         "steps": steps,
+        # Why steps failed, most frequent first (Locust's error report).
+        "errors": [
+            {"step": f"{e.method} {e.name}", "error": str(e.error), "occurrences": e.occurrences}
+            for e in sorted(stats.errors.values(), key=lambda e: -e.occurrences)[:MAX_SAMPLES]
+        ],
     }

@@ -8,9 +8,12 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -197,3 +200,40 @@ def test_master_and_two_workers_merge_their_stats(server_factory, tmp_path: Path
     assert summary["counters"]["sessions_deleted"] == summary["sessions_started"]
     assert summary["failures"] == 0 and summary["open_sessions"] == 0
     assert server.open_sessions() == 0
+
+
+def test_deploy_examples_use_the_pinned_locust_image() -> None:
+    """The container examples run Locust's official image at the version pyproject.toml pins."""
+    pin = re.search(r'"locust==([^"]+)"', (ROOT / "pyproject.toml").read_text())
+    assert pin is not None
+    deploy = ROOT / "load" / "deploy"
+    assert f"FROM locustio/locust:{pin.group(1)}\n" in (deploy / "Dockerfile").read_text()
+    for manifest in ("docker-compose.yml", "kubernetes.yaml"):
+        text = (deploy / manifest).read_text()
+        assert "load/locustfile.py" in text and "--master" in text and "--worker" in text
+
+
+def test_web_ui_serves_with_plain_locust(server_factory) -> None:
+    """`locust -f load/locustfile.py` without --headless: the web UI comes up and lists the MCP user."""
+    server = server_factory(idle_timeout=None)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [str(LOCUST), "-f", str(ROOT / "load" / "locustfile.py"), "--host", server.url]
+    cmd += ["--web-host", "127.0.0.1", "--web-port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        page = ""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not page:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                    page = r.read().decode()
+            except OSError:
+                time.sleep(0.3)
+        assert "locust" in page.lower()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats/requests", timeout=5) as r:
+            assert json.load(r)["state"] == "ready"
+    finally:
+        proc.terminate()
+        proc.wait(10)
