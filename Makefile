@@ -6,6 +6,8 @@
 #   make interop [URL=…]   the official conformance suite (Node 22, cached in .cache/interop/) + the Python SDK client
 #   make load [URL=…] [PROFILE=…] [SCENARIO=…] [SHAPE=…] [USERS=N] [RATE=N] [DURATION=30s] [PROCESSES=N]
 #             [MAX_ERROR_RATE=0.05] [MAX_SESSIONS=N] [IDLE_TIMEOUT=S] [OUT=DIR]
+#   make capacity [URL=…] [PROFILE=…] [SCENARIO=…] [SLO_P95_MS=1000] [MAX_ERROR_RATE=0.01] [OUT=DIR]
+#             [PLAN_ARRIVAL_RATE=N PLAN_SESSION_DURATION=S] [QUOTA=5000] [TIME_LIMIT=180]
 #   make bench             client CPU per session (ours, a bare Locust user, the SDK client) and held sessions
 #
 # HEADER is handed to the harness in the environment and never echoed; recipes that see it are silent.
@@ -29,7 +31,13 @@ LOAD_ARGS = $(if $(URL),--url '$(URL)') $(if $(PROFILE),--profile '$(PROFILE)') 
 	$(if $(IDLE_TIMEOUT),--idle-timeout $(IDLE_TIMEOUT)) $(if $(MAX_ERROR_RATE),--max-error-rate $(MAX_ERROR_RATE)) \
 	$(if $(MAX_SESSIONS),--max-sessions $(MAX_SESSIONS))
 
-.PHONY: setup test lint format conformance serve clean interop load bench
+CAPACITY_ARGS = $(if $(URL),--url '$(URL)') $(if $(PROFILE),--profile '$(PROFILE)') \
+	$(if $(SCENARIO),--scenario '$(SCENARIO)') $(if $(SLO_P95_MS),--slo-p95-ms $(SLO_P95_MS)) \
+	$(if $(MAX_ERROR_RATE),--max-error-rate $(MAX_ERROR_RATE)) $(if $(OUT),--out '$(OUT)') \
+	$(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT)) $(if $(PLAN_ARRIVAL_RATE),--plan-arrival-rate $(PLAN_ARRIVAL_RATE)) \
+	$(if $(PLAN_SESSION_DURATION),--plan-session-duration $(PLAN_SESSION_DURATION)) $(if $(QUOTA),--quota $(QUOTA))
+
+.PHONY: setup test lint format conformance serve clean interop load capacity bench
 
 setup: $(STAMP)
 
@@ -65,6 +73,9 @@ interop: setup
 
 load: setup
 	@MCP_HARNESS_HEADER="$$HEADER" $(BIN)/python load/run.py $(LOAD_ARGS)
+
+capacity: setup
+	@MCP_HARNESS_HEADER="$$HEADER" $(BIN)/python load/capacity.py $(CAPACITY_ARGS)
 
 bench: setup
 	$(BIN)/python benchmarks/session_cost.py --variants bare,harness,sdk

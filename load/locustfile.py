@@ -11,7 +11,7 @@ tables (MCP_PROFILE), each overridden by its environment variable (mcp_harness.p
 
     MCP_PROFILE         a target profile (TOML): headers, spec_version, timeout, idle_timeout, [tools.*], [load]
     SCENARIO            name[:weight][,name[:weight]…] from SCENARIOS below ([load] scenarios; default tool_call)
-    SHAPE               steady | ramp | spike | churn | soak (load/shapes.py; default: plain -u/-r/-t)
+    SHAPE               steady | ramp | spike | churn | soak | capacity (load/shapes.py; default: -u/-r/-t)
     MCP_HARNESS_HEADER  one more header, 'Name: value' (as for `make conformance HEADER=…`)
     MCP_CALL_TOOL       the tool of the tool_call scenario ([tools.call] name; default echo) …
     MCP_CALL_ARGS       … and its arguments as JSON ([tools.call] arguments; default {"text": "hello"})
@@ -232,6 +232,7 @@ class MCPUser(FastHttpUser):
             self.mcp.close()
 
     def run_scenario(self, scenario: Callable[[LoadConversation], None]) -> None:
+        SHAPES.PACER.admit()  # SHAPE=capacity: arrivals are paced across users; otherwise at once
         conv = self.mcp.session()
         try:
             scenario(conv)

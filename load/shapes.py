@@ -18,8 +18,18 @@ Shape-specific keys are listed in each class.
 
 from __future__ import annotations
 
+import json
+import os
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import gevent
 from locust import LoadTestShape
 
+from mcp_harness import capacity
+from mcp_harness.locust_driver import GAUGE
 from mcp_harness.profile import LoadSettings
 
 Tick = tuple[int, float] | None
@@ -135,10 +145,134 @@ def quiet_for(t: float) -> float:
     return every + gap - phase if phase >= every else 0.0
 
 
-SHAPES: dict[str, type[_Shape]] = {
+class Pacer:
+    """Paced arrivals for the capacity search: one new session every 1/rate seconds across the process's
+    users. A slot nobody was free to take is dropped, not saved up, so a server past capacity shows as an
+    achieved rate below the offered one rather than as a burst later; a slot handed out before the rate
+    changed is void (a user sleeping towards it takes a new one), so steps do not overlap."""
+
+    def __init__(self) -> None:
+        self.rate = 0.0  # new sessions per second; 0: not pacing
+        self.next = 0.0
+        self.paused = False  # no new sessions (a cool-down between steps)
+        self.generation = 0
+
+    def start(self, rate: float) -> None:
+        self.rate, self.next, self.paused = rate, time.monotonic(), False
+        self.generation += 1
+
+    def admit(self) -> None:
+        """Wait for this user's arrival slot; returns at once when not pacing. Bounded: each round sleeps at
+        most a cool-down tick or one slot ahead of the others, and the shape ends pausing and pacing."""
+        while self.rate or self.paused:
+            if self.paused:
+                gevent.sleep(0.1)
+                continue
+            now = time.monotonic()
+            slot = max(now, self.next)
+            self.next = slot + 1 / self.rate
+            generation = self.generation
+            gevent.sleep(slot - now)
+            if generation == self.generation:
+                return
+
+
+PACER = Pacer()
+
+
+class CapacityShape(LoadTestShape):
+    """SHAPE=capacity: the knee search of mcp_harness.capacity (paced arrivals, a step per offered rate).
+    Settings: MCP_CAPACITY, a JSON object of capacity.Config fields; the measured steps are written as JSON
+    to MCP_CAPACITY_STEPS when the search ends. One process only: the pacer and the measurements are local."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.config = capacity.Config.from_json(os.environ.get("MCP_CAPACITY"))
+        self.steps: list[capacity.Step] = []
+        self.rate = 0.0
+        self.users = 0
+        self.step_end = 0.0
+        self.window_start = 0.0  # monotonic; requests before it (the warm-up) are not measured
+        self.measure: dict[str, Any] = {}
+        self.listening = False
+        self.cooldown_end: float | None = None
+
+    def tick(self) -> Tick:
+        if not self.listening:
+            self.runner.environment.events.request.add_listener(self._on_request)
+            self.listening = True
+        t = self.get_run_time()
+        if self.rate and t < self.step_end:
+            if time.monotonic() >= self.window_start:
+                self.measure["open"].append(GAUGE.open)
+            return self.users, float(max(self.users, 50))
+        if self.rate and self.cooldown_end is None:
+            self._finish()
+            if not self.steps[-1].ok:  # let the backlog of a failed step drain before the next is measured
+                PACER.paused = True
+                self.cooldown_end = t + COOLDOWN_MAX_S
+        if self.cooldown_end is not None:
+            if GAUGE.open > 0 and t < self.cooldown_end:
+                return self.users, float(max(self.users, 50))
+            self.cooldown_end = None
+        rate = capacity.next_rate(self.steps, self.config, t)
+        if rate is None:
+            PACER.rate = 0.0
+            self._write()
+            return None
+        self.rate, self.users = rate, capacity.users_for(rate, self.config, self.steps)
+        self.step_end = t + self.config.step_s
+        self.window_start = time.monotonic() + self.config.warmup_s
+        self.measure = {"requests": 0, "failures": 0, "calls": 0, "sessions": 0, "latency": {}, "open": []}
+        PACER.start(rate)
+        return self.users, float(max(self.users, 50))
+
+    def _on_request(self, request_type: str, name: str, response_time: float, exception: Any, **_: Any) -> None:
+        m = self.measure
+        if not self.rate or time.monotonic() < self.window_start:
+            return
+        if request_type != "MCP":
+            m["requests"] += 1
+        m["failures"] += exception is not None
+        if exception is None:
+            m["calls"] += name == self.config.slo_step
+            m["sessions"] += request_type == "DELETE"
+        times = m["latency"].setdefault(name if request_type != "MCP" else f"MCP {name}", [])
+        if len(times) < MAX_SAMPLES:
+            times.append(response_time)
+
+    def _finish(self) -> None:
+        m = self.measure
+        window = max(1e-9, time.monotonic() - self.window_start)
+        step = capacity.Step(
+            offered=round(self.rate, 3),
+            users=self.users,
+            window_s=round(window, 3),
+            calls=m["calls"],
+            sessions=m["sessions"],
+            requests=m["requests"],
+            failures=m["failures"],
+            latency={name: capacity.percentiles(v) for name, v in m["latency"].items()},
+            open_sessions_mean=sum(m["open"]) / len(m["open"]) if m["open"] else 0.0,
+            open_sessions_max=max(m["open"], default=0),
+        )
+        self.steps.append(capacity.judge(step, self.config))
+        print(f"capacity: {step.offered:.1f} sessions/s offered: {step.verdict} ({step.reason})", flush=True)
+
+    def _write(self) -> None:
+        path = os.environ.get("MCP_CAPACITY_STEPS")
+        if path:
+            Path(path).write_text(json.dumps([asdict(s) for s in self.steps], indent=1) + "\n")
+
+
+MAX_SAMPLES = 50_000  # response times kept per request name and step
+COOLDOWN_MAX_S = 15.0  # the longest wait for a failed step's sessions to finish
+
+SHAPES: dict[str, type[LoadTestShape]] = {
     "steady": SteadyShape,
     "ramp": RampShape,
     "spike": SpikeShape,
     "churn": ChurnShape,
     "soak": SoakShape,
+    "capacity": CapacityShape,
 }

@@ -66,9 +66,11 @@ def start(
     host: str = "127.0.0.1",
     extra_args: tuple[str, ...] = (),
     ready_timeout: float = 30.0,
+    script: str = "reference_server.py",
 ) -> EmbeddedServer:
-    """Start the reference server (or one mutant) and wait until it listens."""
-    cmd = [sys.executable, str(project_path("fixtures", "reference_server.py")), "--host", host, "--port", "0"]
+    """Start the reference server (or one mutant, or another server script of fixtures/ that prints the same
+    READY line) and wait until it listens."""
+    cmd = [sys.executable, str(project_path("fixtures", script)), "--host", host, "--port", "0"]
     if idle_timeout is not None:
         cmd += ["--idle-timeout", str(idle_timeout)]
     if mutant:

@@ -87,7 +87,7 @@ LOAD_KEYS: dict[str, tuple[str, Any, str, str]] = {
     "gap_every": ("seconds", None, "SHAPE_GAP_EVERY", "soak: seconds of traffic between idle gaps (default: none)"),
     "gap": ("seconds", 60.0, "SHAPE_GAP", "soak: seconds each idle gap lasts; exceed the idle timeout"),
 }
-SHAPE_NAMES = ("steady", "ramp", "spike", "churn", "soak")
+SHAPE_NAMES = ("steady", "ramp", "spike", "churn", "soak", "capacity")
 TIMESPAN = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?")
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 

@@ -52,9 +52,12 @@ def server_factory():
     started: list[embedded.EmbeddedServer] = []
 
     def start(
-        mutant: str | None = None, idle_timeout: float | None = 2.0, extra_args: tuple[str, ...] = ()
+        mutant: str | None = None,
+        idle_timeout: float | None = 2.0,
+        extra_args: tuple[str, ...] = (),
+        script: str = "reference_server.py",
     ) -> embedded.EmbeddedServer:
-        server = embedded.start(idle_timeout=idle_timeout, mutant=mutant, extra_args=extra_args)
+        server = embedded.start(idle_timeout=idle_timeout, mutant=mutant, extra_args=extra_args, script=script)
         started.append(server)
         return server
 
