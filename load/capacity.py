@@ -6,11 +6,12 @@
 
 Locust runs load/locustfile.py with SHAPE=capacity (load/shapes.py): paced arrivals, one step per offered rate
 of new sessions, grown until a step misses an objective, then bisected (mcp_harness/capacity.py describes the
-model). The SLO applies to the p95 of the tool call of [tools.call] (default: echo); with the default scenario
-tool_call one session is one call, so sessions/s = calls/s. Without --url (or a url in the profile) the
-embedded reference server is the target. Writes OUT/capacity.json, OUT/capacity.html (self-contained, with
-plots), Locust's CSV and HTML. Exit status: 0 when a sustainable rate was found, 1 when no step was
-sustainable, 2 for bad settings, an unreachable target or a run that had to be stopped.
+model). The SLO applies to the p95 of the scenario's tool call (tool_call: [tools.call], default echo; or
+--slo-step); with the default scenario tool_call one session is one call, so sessions/s = calls/s. Without --url
+(or a url in the profile) the embedded reference server is the target. Writes OUT/capacity.json and
+OUT/capacity.html (self-contained, with plots), Locust's CSV and HTML. Exit status: 0 when a sustainable rate
+was found, 1 when no step was sustainable, 2 for bad settings, an unreachable target or a run that had to be
+stopped.
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ from mcp_harness.profile import ProfileError, Target, check_url, load_profile, l
 
 LOCUST = Path(sys.executable).with_name("locust")
 GRACE_S = 90  # beyond the search's time limit, before the run is stopped
+# scenario → the tool role it calls ([tools.<role>]); the others (handshake, churn, hold) call none
+SCENARIO_TOOL = {
+    "tool_call": "call",
+    "soak": "call",
+    "idle_call": "call",
+    "elicitation": "elicitation",
+    "sampling": "sampling",
+    "progress": "progress",
+}
 
 
 def shown(url: str) -> str:
@@ -45,11 +55,18 @@ def shown(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+def slo_step(scenario: str, target: Target) -> str:
+    """The request the SLO applies to: the tool call of the first scenario that calls one, else initialize."""
+    for item in scenario.split(","):
+        role = SCENARIO_TOOL.get(item.partition(":")[0].strip())
+        if role:
+            return f"tools/call {target.tools[role].name}"
+    return "initialize"
+
+
 def config_from(args: argparse.Namespace, target: Target) -> capacity.Config:
-    call = target.tools["call"].name
-    config = capacity.Config(
-        slo_p95_ms=args.slo_p95_ms, max_error_rate=args.max_error_rate, slo_step=f"tools/call {call}"
-    )
+    step = args.slo_step or slo_step(args.scenario, target)
+    config = capacity.Config(slo_p95_ms=args.slo_p95_ms, max_error_rate=args.max_error_rate, slo_step=step)
     config.time_limit_s = args.time_limit
     config.start_rate = args.start_rate
     config.step_s = args.step_time
@@ -120,6 +137,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", help="a target profile (TOML): headers, [tools.call] (the SLO's tool), …")
     p.add_argument("--scenario", default="tool_call", help="name[:weight],… as for make load (default tool_call)")
     p.add_argument("--slo-p95-ms", type=positive, default=1000.0, help="p95 objective of the tool call (ms)")
+    p.add_argument(
+        "--slo-step",
+        help="the request the SLO applies to, as named in Locust's stats (default: the "
+        "scenario's tool call, e.g. 'tools/call echo'; initialize for scenarios without one)",
+    )
     p.add_argument("--max-error-rate", type=fraction, default=0.01, help="error objective (fraction; default 0.01)")
     p.add_argument("--time-limit", type=positive, default=180.0, help="seconds for the whole search (default 180)")
     p.add_argument("--start-rate", type=positive, default=5.0, help="sessions/s offered first (default 5)")

@@ -210,7 +210,7 @@ class CapacityShape(LoadTestShape):
             self._finish()
             if not self.steps[-1].ok:  # let the backlog of a failed step drain before the next is measured
                 PACER.paused = True
-                self.cooldown_end = t + COOLDOWN_MAX_S
+                self.cooldown_end = min(t + COOLDOWN_MAX_S, self.config.time_limit_s - self.config.step_s)
         if self.cooldown_end is not None:
             if GAUGE.open > 0 and t < self.cooldown_end:
                 return self.users, float(max(self.users, 50))

@@ -156,6 +156,8 @@ def analyse(steps: Sequence[Step], config: Config) -> dict[str, Any]:
     best = max(good, key=lambda s: s.calls_per_s, default=None)
     above = [s for s in steps if not s.ok and best is not None and s.offered > best.offered]
     knee = min(above, key=lambda s: s.offered, default=None)
+    if best is None:  # nothing passed: the lowest step tried tells why
+        knee = min(steps, key=lambda s: s.offered, default=None)
     result: dict[str, Any] = {
         "sustainable_calls_per_s": round(best.calls_per_s, 2) if best else 0.0,
         "sustainable_sessions_per_s": round(best.sessions_per_s, 2) if best else 0.0,
