@@ -20,6 +20,7 @@ that deadline) so the session is closed, then dies; the last user to stop stops 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import os
@@ -36,6 +37,11 @@ from mcp.client import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 from mcp_harness import locust_driver
+
+# httpcore imports trio when it is installed (selenium, a test dependency, brings it), and trio's first import
+# runs ldconfig in a subprocess, which gevent cannot watch from the loop's thread: import it here, once.
+with contextlib.suppress(ImportError):
+    import trio  # noqa: F401
 
 SESSION_TIMEOUT = 30.0  # seconds for a whole session, enforced in the loop
 Step = tuple[str, str, float, Exception | None]  # request type, name, ms, failure

@@ -81,7 +81,8 @@ def test_calibrated_capacity_is_found_within_ten_percent(server_factory, tmp_pat
     data, took = run_capacity(server.url, tmp_path)
     expected = slots / service_time
     assert abs(data["sustainable_calls_per_s"] - expected) <= 0.1 * expected, data["conclusion"]
-    assert data["sustainable_sessions_per_s"] == data["sustainable_calls_per_s"]  # tool_call: a call per session
+    # tool_call: a call per session (the counts differ only by the calls in flight at the window's edges)
+    assert data["sustainable_sessions_per_s"] == pytest.approx(data["sustainable_calls_per_s"], rel=0.05)
     assert data["found"] and took < 180
     assert data["little"]["concurrent_sessions"] > 0
     assert (tmp_path / "capacity.html").stat().st_size > 10_000  # the plots are inside

@@ -119,7 +119,8 @@ def test_held_sessions_keep_get_streams_and_stay_under_the_cap(server_factory, t
     summary, counters = run["summary"], run["summary"]["counters"]
     assert summary["failures"] == 0
     assert summary["open_sessions_peak"] == 3 < 8  # the cap held while 8 users wanted sessions
-    assert counters["cap_waits"] > 0 and counters["get_streams"] >= counters["sessions_started"] > 3
+    assert counters["cap_waits"] > 0 and counters["sessions_started"] > 3
+    assert counters["get_streams"] > 0 and summary["steps"]["GET GET stream"]["failures"] == 0
     assert summary["steps"]["POST ping"]["requests"] > 0
     assert summary["open_sessions"] == 0 and server.open_sessions() == 0
 
