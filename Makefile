@@ -1,7 +1,8 @@
 # mcp-harness — every target bootstraps its own virtual environment (.venv) on first use.
 #
 #   make conformance [URL=…] [PROFILE=…] [HEADER='Name: value'] [SPEC=…] [IDLE_TIMEOUT=S] [STRICT=1]
-#                    [OUT=DIR] [CHECKS=id,id] [PYTEST_ARGS='…']
+#                    [OUT=DIR] [CHECKS=id,id] [PYTEST_ARGS='…'] [BASELINE=FILE [STRICT_BASELINE=1]]
+#                    [COMPARE=OLD/results.json]
 #   make test | lint | format | serve [PORT=8000] [IDLE_TIMEOUT=S] | clean
 #   make interop [URL=…]   the official conformance suite (Node 22, cached in .cache/interop/) + the Python SDK client
 #   make load [URL=…] [PROFILE=…] [SCENARIO=…] [SHAPE=…] [USERS=N] [RATE=N] [DURATION=30s] [PROCESSES=N]
@@ -22,7 +23,9 @@ comma := ,
 CONFORMANCE_ARGS = $(if $(URL),--url '$(URL)') $(if $(PROFILE),--profile '$(PROFILE)') \
 	$(if $(SPEC),--spec-version '$(SPEC)') $(if $(IDLE_TIMEOUT),--idle-timeout '$(IDLE_TIMEOUT)') \
 	$(if $(filter 1 yes true,$(STRICT)),--strict) $(if $(OUT),--out '$(OUT)') \
-	$(foreach c,$(subst $(comma), ,$(CHECKS)),--check '$(c)') $(if $(PYTEST_ARGS),--pytest-args '$(PYTEST_ARGS)')
+	$(foreach c,$(subst $(comma), ,$(CHECKS)),--check '$(c)') $(if $(PYTEST_ARGS),--pytest-args '$(PYTEST_ARGS)') \
+	$(if $(BASELINE),--baseline '$(BASELINE)') $(if $(filter 1 yes true,$(STRICT_BASELINE)),--strict-baseline) \
+	$(if $(COMPARE),--compare '$(COMPARE)')
 
 LOAD_ARGS = $(if $(URL),--url '$(URL)') $(if $(PROFILE),--profile '$(PROFILE)') \
 	$(if $(SCENARIO),--scenario '$(SCENARIO)') $(if $(SHAPE),--shape '$(SHAPE)') \

@@ -1,22 +1,30 @@
 """The `mcp-harness` command.
 
     mcp-harness conformance [--url URL] [--profile FILE] [--header 'Name: value'] … [--out DIR]
+                            [--baseline FILE [--strict-baseline]] [--compare OLD/results.json]
+    mcp-harness baseline write RESULTS.json [--out FILE]
+    mcp-harness diff OLD/results.json NEW/results.json
     mcp-harness serve [--host H] [--port P] [--idle-timeout S]
 
-Exit status of `conformance`: 0 no failure; 1 failures or errors; 2 the harness could not run (bad
-option or profile, unreachable URL, authentication refused at initialize) — with one line saying why.
+Exit status of `conformance`: 0 no failure (with --baseline: no failure outside the baseline, and no stale
+entry with --strict-baseline); 1 failures or errors; 2 the harness could not run (bad option, profile or
+baseline, unreachable URL, authentication refused at initialize) — with one line saying why. `diff` exits 1
+when the new run has failures the old one did not.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import sys
 import uuid
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
-from mcp_harness import __version__, embedded
+from mcp_harness import __version__, baseline, embedded
 from mcp_harness.plugin import OPTIONS, ProbeError, build_target, client_config, list_checks, probe
 from mcp_harness.profile import ProfileError
 
@@ -33,6 +41,9 @@ def _conformance_parser(sub: argparse._SubParsersAction) -> None:
     for flags, kwargs in OPTIONS:
         p.add_argument(*flags, **kwargs)
     p.add_argument("--pytest-args", default="", metavar="ARGS", help="extra arguments for pytest (quoted)")
+    p.add_argument("--baseline", metavar="FILE", help="expected failures: only failures not listed fail the run")
+    p.add_argument("--strict-baseline", action="store_true", help="a listed check that now passes fails the run")
+    p.add_argument("--compare", metavar="RESULTS", help="an earlier results.json: summary.md shows what changed")
 
 
 def _pytest_args(ns: argparse.Namespace) -> list[str]:
@@ -62,7 +73,9 @@ def conformance(ns: argparse.Namespace) -> int:
         return 0
     try:
         target = build_target(ns)
-    except ProfileError as e:
+        expected = baseline.load_baseline(ns.baseline) if ns.baseline else None
+        old = baseline.read_json(ns.compare, "results") if ns.compare else None
+    except (ProfileError, baseline.BaselineError) as e:
         return fail(str(e))
     run_id = uuid.uuid4().hex[:12]
     os.environ["MCP_HARNESS_RUN_ID"] = run_id
@@ -94,7 +107,51 @@ def conformance(ns: argparse.Namespace) -> int:
     code = pytest.main(args)
     if code == 5:
         return fail("no checks ran (check the --check selection)")
-    return PYTEST_EXIT.get(int(code), 2)
+    status = PYTEST_EXIT.get(int(code), 2)
+    if status != 2 and (expected is not None or old is not None):
+        status = judge_run(out, ns, expected, old, status)
+    return status
+
+
+def judge_run(
+    out: Path, ns: argparse.Namespace, expected: dict[str, Any] | None, old: dict[str, Any] | None, status: int
+) -> int:
+    """Apply the baseline and the comparison to the finished run: results.json and summary.md gain a section
+    each, and with a baseline the exit status counts only new failures (and stale entries when strict)."""
+    results_path = out / "results.json"
+    results = baseline.read_json(results_path, "results")
+    extra: list[str] = []
+    if old is not None:
+        comparison = baseline.compare(old, results)
+        results["comparison"] = {"old": ns.compare, **asdict(comparison)}
+        extra += baseline.comparison_markdown(comparison, ns.compare)
+    if expected is not None:
+        outcome = baseline.apply(results, expected)
+        results["baseline"] = {"file": ns.baseline, "strict": ns.strict_baseline, **asdict(outcome)}
+        extra += baseline.baseline_markdown(outcome, ns.baseline, ns.strict_baseline)
+        status = 1 if outcome.failed(ns.strict_baseline) else 0
+        print(
+            f"baseline: {len(outcome.new)} new failure(s), {len(outcome.expected)} expected, "
+            f"{len(outcome.stale)} stale{' (strict)' if ns.strict_baseline else ''}"
+        )
+    results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    summary = out / "summary.md"
+    if summary.exists():
+        summary.write_text(summary.read_text("utf-8") + "\n".join(extra) + "\n", "utf-8")
+    return status
+
+
+def baseline_command(ns: argparse.Namespace) -> int:
+    try:
+        if ns.command == "diff":
+            comparison = baseline.compare(baseline.read_json(ns.old, "results"), baseline.read_json(ns.new, "results"))
+            print("\n".join(baseline.comparison_markdown(comparison, ns.old)).strip())
+            return 1 if comparison.new_failures else 0
+        count = baseline.write_baseline(ns.results, ns.out)
+    except baseline.BaselineError as e:
+        return fail(str(e))
+    print(f"baseline: {count} expected failure(s) written to {ns.out}")
+    return 0
 
 
 def serve(ns: argparse.Namespace) -> int:
@@ -115,9 +172,17 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--idle-timeout", type=float, default=None, metavar="SECONDS")
+    b = sub.add_parser("baseline", help="write a baseline of expected failures from a run")
+    b.add_argument("action", choices=["write"])
+    b.add_argument("results", help="the run's results.json")
+    b.add_argument("--out", default="mcp-baseline.json", help="the baseline file (default mcp-baseline.json)")
+    d = sub.add_parser("diff", help="compare two runs' results.json (exit 1 on new failures)")
+    d.add_argument("old")
+    d.add_argument("new")
     ns = parser.parse_args(argv)
+    commands = {"conformance": conformance, "serve": serve, "baseline": baseline_command, "diff": baseline_command}
     try:
-        return conformance(ns) if ns.command == "conformance" else serve(ns)
+        return commands[ns.command](ns)
     except BrokenPipeError:  # e.g. piped into `head`: stop quietly, as command-line tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
