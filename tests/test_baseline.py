@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,15 @@ def test_baseline_round_trip_against_a_mutant_and_the_reference(tmp_path: Path, 
     assert strict.code == 1
     assert main(["diff", str(first.out / "results.json"), str(fixed.out / "results.json")]) == 0
     assert main(["diff", str(fixed.out / "results.json"), str(first.out / "results.json")]) == 1
+
+
+def test_nightly_ci_template_uses_existing_make_variables() -> None:
+    """The GitHub Actions template calls `make conformance` with variables the Makefile knows, keeps the token
+    in a secret sent through HEADER (never on the command line), and publishes summary.md as the job summary."""
+    root = Path(__file__).resolve().parent.parent
+    template = (root / "examples" / "ci" / "nightly-conformance.yml").read_text()
+    makefile = (root / "Makefile").read_text()
+    used = set(re.findall(r"\b([A-Z_]+)=", template.split("make -C mcp-harness conformance", 1)[1].split("- name:")[0]))
+    assert used >= {"URL", "BASELINE", "STRICT_BASELINE", "OUT"}
+    assert all(f"$({name})" in makefile for name in used), used
+    assert 'HEADER: "Authorization: Bearer ${{ secrets.' in template and "GITHUB_STEP_SUMMARY" in template
