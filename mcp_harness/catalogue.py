@@ -24,6 +24,23 @@ SCHEMA_QUOTE = (
     "protocol messages and structures."
 )
 SESSIONS = "session-management"
+SENDING = "sending-messages-to-the-server"
+REQUEST_ANSWERED_0326 = (
+    "If the input contains any number of JSON-RPC _requests_, the server **MUST** either return "
+    "`Content-Type: text/event-stream`, to initiate an SSE stream, or `Content-Type: application/json`, "
+    "to return one JSON object."
+)
+REQUEST_ANSWERED_0618 = (
+    "If the input is a JSON-RPC _request_, the server **MUST** either return "
+    "`Content-Type: text/event-stream`, to initiate an SSE stream, or `Content-Type: application/json`, "
+    "to return one JSON object."
+)
+INPUT_REJECTED = (
+    "If the server cannot accept the input, it **MUST** return an HTTP error status code (e.g., 400 Bad Request). "
+    "The HTTP response body **MAY** comprise a JSON-RPC _error response_ that has no `id`."
+)
+JSONRPC_2 = "All messages between MCP clients and servers **MUST** follow the JSON-RPC 2.0 specification."
+IDS_PER_SESSION = "The request ID **MUST NOT** have been previously used by the requestor within the same session."
 
 
 @dataclass(frozen=True)
@@ -77,6 +94,100 @@ EXPIRED_404 = (
     ),
 )
 
+# --- property-based checks: generated sequences and input (conformance/test_properties.py) ---
+PROPERTIES: tuple[Requirement, ...] = (
+    Requirement(
+        "property.session.model",
+        "session",
+        "generated sequences over several sessions keep to a model: deleted and expired sessions get 404, live ones "
+        "are served, notifications get 202, answers stay with their session and request id",
+        (
+            Row(
+                (V0326, V0618),
+                "MUST",
+                TRANSPORTS,
+                SESSIONS,
+                EXPIRED_404[0].quote
+                + " … "
+                + IDS_PER_SESSION
+                + " … Responses **MUST** include the same ID as the request they correspond to.",
+            ),
+            Row(
+                (V1125,),
+                "MUST",
+                TRANSPORTS,
+                SESSIONS,
+                EXPIRED_404[0].quote
+                + " … "
+                + IDS_PER_SESSION
+                + " … Result responses **MUST** include the same ID as the request they correspond to.",
+            ),
+        ),
+    ),
+    Requirement(
+        "property.tools.arguments",
+        "property",
+        "tool calls with arguments generated from each tool's inputSchema get a result (isError for a tool failure) "
+        "or a JSON-RPC error, never a 5xx or a broken connection, and the server stays healthy",
+        (
+            Row(
+                (V0326,),
+                "MUST",
+                TRANSPORTS,
+                SENDING,
+                REQUEST_ANSWERED_0326 + " … Servers **MUST**: … Validate all tool inputs",
+            ),
+            Row(
+                FROM_0618,
+                "MUST",
+                TRANSPORTS,
+                SENDING,
+                REQUEST_ANSWERED_0618 + " … Servers **MUST**: … Validate all tool inputs",
+            ),
+        ),
+    ),
+    Requirement(
+        "property.malformed.rejected",
+        "property",
+        "malformed, oversized or wrongly labelled requests get an HTTP error status (400 for a bad "
+        "MCP-Protocol-Version), never a result or a 5xx, and the next valid request still succeeds",
+        (
+            Row((V0326,), "MUST", TRANSPORTS, SENDING, INPUT_REJECTED),
+            Row(
+                FROM_0618,
+                "MUST",
+                TRANSPORTS,
+                SENDING,
+                INPUT_REJECTED
+                + " … If the server receives a request with an invalid or unsupported `MCP-Protocol-Version`, it "
+                "**MUST** respond with `400 Bad Request`.",
+            ),
+        ),
+    ),
+    Requirement(
+        "property.jsonrpc.error-codes",
+        "property",
+        "a request for an unknown method gets JSON-RPC error -32601, one whose params break the method's schema "
+        "-32602, with the request's id",
+        (
+            Row(
+                (V0326, V0618),
+                "MUST",
+                "basic/index",
+                "messages",
+                JSONRPC_2 + " … Responses **MUST** include the same ID as the request they correspond to.",
+            ),
+            Row(
+                (V1125,),
+                "MUST",
+                "basic/index",
+                "messages",
+                JSONRPC_2 + " … Error responses **MUST** include the same ID as the request they correspond to "
+                "(except in error cases where the ID could not be read due a malformed request).",
+            ),
+        ),
+    ),
+)
 CATALOGUE: tuple[Requirement, ...] = (
     Requirement(
         "lifecycle.init.server-responds",
@@ -629,7 +740,9 @@ CATALOGUE: tuple[Requirement, ...] = (
         ),
         kind="info",
     ),
+    *PROPERTIES,
 )
+
 
 BY_ID: dict[str, Requirement] = {r.id: r for r in CATALOGUE}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -248,12 +248,16 @@ class Session:
         handlers: Mapping[str, Handler] | None = None,
         base_headers: Mapping[str, str] | None = None,
         validate: bool = True,
+        request_ids: Iterator[int] | None = None,
     ) -> None:
         self.requested_version = requested_version
         self.client_info = dict(client_info or {"name": "mcp-harness", "version": "0"})
         self.handlers: dict[str, Handler] = dict(DEFAULT_HANDLERS if handlers is None else handlers)
         self.base_headers = dict(base_headers or {})
         self.validate = validate
+        # Ids need only be unique within a session; a caller may give each session its own count (as many clients
+        # do) to see that the server keeps sessions apart. By default they are unique across the process.
+        self.request_ids = request_ids if request_ids is not None else self._ids
         self.tag = f"s{next(self._tags)}"  # makes ids and progress tokens distinct across sessions
         self.session_id: str | None = None
         self.protocol_version: str | None = None
@@ -318,7 +322,7 @@ class Session:
         return ex
 
     def next_id(self) -> str | int:
-        return next(self._ids)
+        return next(self.request_ids)
 
     def post(self, message: Message, purpose: str, headers: Mapping[str, str] | None = None) -> Exchange:
         """An exchange POSTing `message` as it is (checks use this to send deliberately odd messages)."""
@@ -407,9 +411,13 @@ class Session:
     def delete(self) -> Exchange:
         return self._exchange(HttpRequest("DELETE", self.headers(accept=JSON, content_type=None)), None, "delete")
 
-    def custom(self, method: str, headers: Mapping[str, str], message: Message | None = None) -> Exchange:
-        """An exchange with exactly these headers (checks send deliberately wrong requests with it)."""
-        body = None if message is None else json.dumps(message, separators=(",", ":")).encode()
+    def custom(
+        self, method: str, headers: Mapping[str, str], message: Message | None = None, body: bytes | None = None
+    ) -> Exchange:
+        """An exchange with exactly these headers (checks send deliberately wrong requests with it); `body`, when
+        given, goes out as it is (malformed input) and nothing is expected back."""
+        if body is None and message is not None:
+            body = json.dumps(message, separators=(",", ":")).encode()
         ex = self._exchange(HttpRequest(method, dict(headers), body), message, "raw")
         if message is not None and "method" in message and "id" in message:
             self.pending[message["id"]] = Pending(message["method"], ex)

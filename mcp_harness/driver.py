@@ -39,6 +39,8 @@ class ClientConfig:
     insecure: bool = False
     requested_version: str = core.LATEST_VERSION
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    # Called with each exchange just before its HTTP request goes out (the property checks' rate cap and journal).
+    before_send: Callable[[core.Exchange], None] | None = None
 
     @property
     def user_agent(self) -> str:
@@ -74,13 +76,20 @@ class Client:
         )
         self.conversations: list[Conversation] = []
 
-    def session(self, *, handlers: Mapping[str, core.Handler] | None = None, label: str = "") -> Conversation:
+    def session(
+        self,
+        *,
+        handlers: Mapping[str, core.Handler] | None = None,
+        label: str = "",
+        request_ids: Iterator[int] | None = None,
+    ) -> Conversation:
         base = {"User-Agent": self.config.user_agent, **self.config.headers}
         session = core.Session(
             requested_version=self.config.requested_version,
             client_info=self.config.client_info,
             handlers=handlers,
             base_headers=base,
+            request_ids=request_ids,
         )
         conv = Conversation(self, session, WireLog(self.redactor, label or session.tag))
         self.conversations.append(conv)
@@ -98,6 +107,10 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def before_send(self, exchange: core.Exchange) -> None:
+        if self.config.before_send is not None:
+            self.config.before_send(exchange)
 
 
 class Conversation:
@@ -140,6 +153,7 @@ class Conversation:
         as 2025-11-25 servers may require.
         """
         self._feed(self._call_core(self.core.sent, exchange))
+        self.client.before_send(exchange)
         http = exchange.http
         dropped = False
         try:
@@ -224,15 +238,23 @@ class Conversation:
     def notify(self, method: str, params: Mapping[str, Any] | None = None) -> core.Exchange:
         return self.send(self._call_core(self.core.notify, method, params))
 
-    def raw(self, method: str, headers: Mapping[str, str], message: core.Message | None = None) -> core.Exchange:
-        """Send exactly these headers (and message): checks use it for deliberately wrong requests."""
+    def raw(
+        self,
+        method: str,
+        headers: Mapping[str, str],
+        message: core.Message | None = None,
+        *,
+        body: bytes | None = None,
+    ) -> core.Exchange:
+        """Send exactly these headers (and message, or body bytes): checks use it for deliberately wrong requests."""
         headers = {"User-Agent": self.client.config.user_agent, **headers}
-        exchange = self._call_core(self.core.custom, method, headers, message)
+        exchange = self._call_core(self.core.custom, method, headers, message, body)
         return self._send_peek(exchange) if method == "GET" else self.send(exchange, stop_at_response=False)
 
     def _send_peek(self, exchange: core.Exchange) -> core.Exchange:
         """A GET: read the status and headers, then close (the stream would stay open)."""
         self._feed(self._call_core(self.core.sent, exchange))
+        self.client.before_send(exchange)
         try:
             with self.client.http.stream("GET", self.client.config.url, headers=exchange.http.headers) as response:
                 self._feed(self._call_core(self.core.receive_start, exchange, response.status_code, response.headers))
@@ -287,6 +309,7 @@ class Stream(threading.Thread):
     def run(self) -> None:
         conv, ex = self.conv, self.exchange
         conv._feed(conv._call_core(conv.core.sent, ex))
+        conv.client.before_send(ex)
         try:
             # A GET stream may rightly stay silent for long (servers send keep-alive comments at their own
             # pace), so it gets a longer read timeout than a POST; stop() closes it before that.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import os
+import random
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,6 +27,9 @@ from mcp_harness import __version__, catalogue, core, embedded, report
 from mcp_harness.catalogue import Requirement
 from mcp_harness.driver import Client, ClientConfig, Conversation, HarnessError
 from mcp_harness.profile import (
+    DEFAULT_PROPERTY_EXAMPLES,
+    DEFAULT_PROPERTY_RATE,
+    DEFAULT_PROPERTY_SECONDS,
     ProfileError,
     Target,
     ToolSpec,
@@ -34,6 +38,7 @@ from mcp_harness.profile import (
     load_profile,
     merge_headers,
     parse_header,
+    property_budget,
 )
 from mcp_harness.report import console_line
 from mcp_harness.scenarios import list_tools
@@ -282,6 +287,34 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         {"action": "append", "default": [], "metavar": "ID", "help": "run only this check id or glob; repeatable"},
     ),
     (("--list-checks",), {"action": "store_true", "default": False, "help": "list the checks and exit"}),
+    (
+        ("--property-budget",),
+        {
+            "metavar": "EXAMPLES[:SECONDS]",
+            "help": f"examples and seconds per property check (default {DEFAULT_PROPERTY_EXAMPLES}:"
+            f"{DEFAULT_PROPERTY_SECONDS:g}; e.g. 500:120 nightly); a failure may shrink as long again",
+        },
+    ),
+    (
+        ("--seed",),
+        {"type": int, "metavar": "N", "help": "seed of the property checks (default random; 0 when CI is set)"},
+    ),
+    (
+        ("--property-malformed",),
+        {
+            "action": "store_true",
+            "default": False,
+            "help": "send malformed and oversized requests to a target other than the embedded server",
+        },
+    ),
+    (
+        ("--property-rate",),
+        {
+            "type": float,
+            "metavar": "PER_SECOND",
+            "help": f"cap on the property checks' requests per second (default {DEFAULT_PROPERTY_RATE:g})",
+        },
+    ),
 ]
 
 
@@ -315,11 +348,26 @@ def build_target(option: Any) -> Target:
         target.ca_bundle = option.ca_bundle
     if option.insecure:
         target.insecure = True
+    _property_options(target, option)
     target.headers = merge_headers(target.headers, dict(parse_header(h) for h in option.header))
     # The Makefile hands HEADER over in the environment so that make never echoes its value.
     if os.environ.get("MCP_HARNESS_HEADER"):
         target.headers = merge_headers(target.headers, dict([parse_header(os.environ["MCP_HARNESS_HEADER"], "HEADER")]))
     return target
+
+
+def _property_options(target: Target, option: Any) -> None:
+    props = target.properties
+    if option.property_budget:
+        props.examples, props.seconds = property_budget(option.property_budget)
+    if option.seed is not None:
+        props.seed = option.seed
+    if option.property_malformed:
+        props.malformed = True
+    if option.property_rate is not None:
+        if not option.property_rate > 0:
+            raise ProfileError("--property-rate: expected a number of requests per second > 0")
+        props.rate = option.property_rate
 
 
 def client_config(target: Target, run_id: str) -> ClientConfig:
@@ -345,6 +393,7 @@ def list_checks() -> str:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "mcp_check(id): the conformance check for catalogue entry id")
+    config.addinivalue_line("markers", "property: a property-based check (generated input; -m 'not property')")
     if config.option.list_checks or not hasattr(config.option, "url"):
         return
     try:
@@ -352,6 +401,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except ProfileError as e:
         raise pytest.UsageError(str(e)) from None
     run_id = os.environ.get("MCP_HARNESS_RUN_ID") or uuid.uuid4().hex[:12]
+    if target.properties.seed is None:  # one seed for the run, printed with any property failure
+        target.properties.seed = 0 if os.environ.get("CI") else random.randrange(2**32)
     selected = [s for arg in config.option.check for s in arg.split(",") if s.strip()]
     state = RunState(
         target, client_config(target, run_id), bool(config.option.strict), Path(config.option.out), selected
@@ -377,6 +428,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         state.server = embedded.start(idle_timeout=state.target.idle_timeout)
         state.target.url = state.config.url = state.server.url
         state.notes.append(f"embedded reference server, idle timeout {state.target.idle_timeout:g}s")
+    if state.target.properties.malformed is None:  # safe by default: only the embedded server gets garbage
+        state.target.properties.malformed = state.server is not None
     try:
         state.probe = probe(state.config)
     except ProbeError as e:
@@ -405,14 +458,24 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         if check_id in seen:
             raise pytest.UsageError(f"two checks claim {check_id}: {seen[check_id]} and {item.nodeid}")
         seen[check_id] = item.nodeid
-    if not state.selected:
-        return
-    unknown = [s for s in state.selected if not fnmatch.filter(seen, s)]
-    if unknown:
-        raise pytest.UsageError(f"--check {unknown[0]}: no such check (see --list-checks)")
-    keep = [i for i in items if any(fnmatch.fnmatch(_check_id(i) or "", s) for s in state.selected)]
-    config.hook.pytest_deselected(items=[i for i in items if i not in keep])
-    items[:] = keep
+    if state.selected:
+        unknown = [s for s in state.selected if not fnmatch.filter(seen, s)]
+        if unknown:
+            raise pytest.UsageError(f"--check {unknown[0]}: no such check (see --list-checks)")
+        keep = [i for i in items if any(fnmatch.fnmatch(_check_id(i) or "", s) for s in state.selected)]
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+    if any(i.get_closest_marker("property") for i in items):
+        state.notes.append(_property_note(state.target))
+
+
+def _property_note(target: Target) -> str:
+    p = target.properties
+    malformed = "on" if p.malformed else "off (--property-malformed)"
+    return (
+        f"property checks: seed {p.seed}, up to {p.examples} examples / {p.seconds:g}s each, "
+        f"≤ {p.rate:g} requests/s, malformed input {malformed}"
+    )
 
 
 def _check_id(item: pytest.Item) -> str | None:

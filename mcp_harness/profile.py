@@ -20,6 +20,10 @@ is documented in PROFILE_KEYS, which README.md mirrors; an unknown key or a bad 
     [load]                         # load runs (make load): see LOAD_KEYS
     scenarios = { tool_call = 3, elicitation = 1 }
     think_time = 0.5
+    [properties]                   # the property checks: see PROPERTIES_KEYS
+    tools = ["echo", "search"]     # tools given generated arguments (default: those annotated readOnlyHint)
+    malformed = true               # malformed and oversized requests (default: only the embedded server)
+    rate = 20                      # at most 20 requests per second from the property checks
 """
 
 from __future__ import annotations
@@ -51,7 +55,18 @@ PROFILE_KEYS: dict[str, str] = {
     "tools.slow": "table {name, arguments}: a tool that runs for a few seconds (cancellation, resumability)",
     "tools.call": "table {name, arguments}: the tool the load tool_call scenario calls (default: echo)",
     "load": "table: load-run settings, see the load.* keys",
+    "properties": "table: property-check settings, see the properties.* keys",
 }
+# [properties] key → help. README mirrors this table.
+PROPERTIES_KEYS: dict[str, str] = {
+    "tools": "list of tool names that get generated arguments (default: the tools annotated readOnlyHint: true); "
+    "a tool annotated destructiveHint: true never does",
+    "malformed": "boolean: send malformed and oversized requests (default: true for the embedded server only)",
+    "rate": "number > 0: at most this many requests per second from the property checks (default 100)",
+}
+DEFAULT_PROPERTY_EXAMPLES = 25  # per property check (per tool for tool arguments)
+DEFAULT_PROPERTY_SECONDS = 4.0  # per property check, for generating; as long again for shrinking a failure
+DEFAULT_PROPERTY_RATE = 100.0  # requests per second
 TOOL_ROLES = ("progress", "elicitation", "sampling", "slow", "call")
 # The official conformance fixture names; `slow` is the progress tool made to take ~3 s on the reference server.
 DEFAULT_TOOLS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -119,6 +134,7 @@ class Target:
     )
     tools_from_profile: bool = False
     load: LoadSettings = field(default_factory=lambda: LoadSettings())
+    properties: PropertySettings = field(default_factory=lambda: PropertySettings())
 
     @property
     def declared_stateful(self) -> bool:
@@ -142,6 +158,50 @@ class LoadSettings:
         """The value from the environment variable, else from the profile, else the default."""
         value = self.given(name, environ)
         return LOAD_KEYS[name][1] if value is None else value
+
+
+@dataclass
+class PropertySettings:
+    """The property checks' settings: [properties] of the profile, then --property-* / --seed."""
+
+    tools: list[str] | None = None  # None: the tools annotated readOnlyHint
+    malformed: bool | None = None  # None: on for the embedded server only
+    rate: float = DEFAULT_PROPERTY_RATE
+    examples: int = DEFAULT_PROPERTY_EXAMPLES
+    seconds: float = DEFAULT_PROPERTY_SECONDS
+    seed: int | None = None  # None: random, or 0 when CI is set (resolved when the run starts)
+
+
+def property_budget(text: str, key: str = "--property-budget") -> tuple[int, float]:
+    """EXAMPLES[:SECONDS] → (examples, seconds); seconds default to 0.16 per example, at least the default."""
+    examples, _, secs = text.strip().partition(":")
+    try:
+        count = int(examples)
+        limit = float(secs) if secs else max(DEFAULT_PROPERTY_SECONDS, 0.16 * count)
+    except ValueError:
+        raise ProfileError(f"{key}: expected EXAMPLES[:SECONDS] such as 25:4 or 500:120, got {text!r}") from None
+    if count < 1 or not limit > 0:
+        raise ProfileError(f"{key}: expected at least 1 example and seconds > 0, got {text!r}")
+    return count, limit
+
+
+def _properties_table(value: Any) -> PropertySettings:
+    if not isinstance(value, dict):
+        raise ProfileError("properties: expected a table (tools, malformed, rate)")
+    settings = PropertySettings()
+    for name, item in value.items():
+        key = f"properties.{name}"
+        if name == "tools":
+            if not isinstance(item, list) or not all(isinstance(t, str) and t for t in item):
+                raise ProfileError(f"{key}: expected a list of tool names, got {item!r}")
+            settings.tools = list(item)
+        elif name == "malformed":
+            settings.malformed = _boolean(item, key)
+        elif name == "rate":
+            settings.rate = _positive(item, key)
+        else:
+            raise ProfileError(f"{key}: unknown key (known: {', '.join(PROPERTIES_KEYS)})")
+    return settings
 
 
 def seconds(value: Any, key: str) -> float:
@@ -236,6 +296,12 @@ def _number(value: Any, key: str) -> float:
     return float(value)
 
 
+def _positive(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ProfileError(f"{key}: expected a number > 0, got {value!r}")
+    return float(value)
+
+
 def _boolean(value: Any, key: str) -> bool:
     if not isinstance(value, bool):
         raise ProfileError(f"{key}: expected true or false, got {value!r}")
@@ -321,6 +387,8 @@ def load_profile(path: str | Path, target: Target | None = None) -> Target:
             target.tools_from_profile = True
         elif key == "load":
             target.load = _load_table(value)
+        elif key == "properties":
+            target.properties = _properties_table(value)
         else:
             raise ProfileError(f"{key}: unknown key in profile {path} (known: {', '.join(sorted(PROFILE_KEYS))})")
     return target

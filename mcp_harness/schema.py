@@ -94,3 +94,33 @@ def validate_server_message(version: str, message: dict[str, Any]) -> list[str]:
         # Unknown method (or a request/notification mismatch): the envelope is all we can check.
         return _errors(version, "JSONRPCRequest" if is_request else "JSONRPCNotification", message)
     return _errors(version, name, message)
+
+
+def methods(version: str) -> frozenset[str]:
+    """Every request and notification method the version's schema defines."""
+    return frozenset(_by_method(version))
+
+
+def _resolved(version: str, node: Any) -> dict[str, Any]:
+    """`node` with a `$ref` to a definition followed (the property checks read params schemas through it)."""
+    _, defs = _definitions(version)
+    for _ in range(10):  # refs to refs, bounded
+        if not isinstance(node, dict) or "$ref" not in node:
+            break
+        node = defs.get(str(node["$ref"]).rsplit("/", 1)[-1], {})
+    return node if isinstance(node, dict) else {}
+
+
+def params_spec(version: str, method: str) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """(required properties, property → its schema, refs followed) of a request method's params."""
+    _, defs = _definitions(version)
+    request = defs[_by_method(version)[method]]
+    params = _resolved(version, request.get("properties", {}).get("params"))
+    properties = {name: _resolved(version, spec) for name, spec in params.get("properties", {}).items()}
+    return list(params.get("required", [])), properties
+
+
+def params_valid(version: str, method: str, params: Any) -> bool:
+    """Whether a request of `method` with these params is valid against the version's schema."""
+    message = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+    return not _errors(version, _by_method(version)[method], message)

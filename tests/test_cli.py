@@ -127,7 +127,7 @@ def test_stateless_2026_server_is_reported_not_failed(tmp_path: Path, server_fac
 def test_server_dying_mid_run_gives_a_complete_report(tmp_path: Path, server_factory) -> None:
     server = server_factory()
     proc = subprocess.Popen(
-        harness_command(tmp_path, "--url", server.url, "--idle-timeout", "2", "--timeout", "3"),
+        harness_command(tmp_path, "--url", server.url, "--idle-timeout", "2", "--timeout", "3", "--property-malformed"),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

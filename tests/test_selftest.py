@@ -16,11 +16,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from mutants import MUTANTS
 
 IDLE = "2"  # seconds: the servers' idle timeout, so the expiry check runs quickly
+MALFORMED = "--property-malformed"  # these loopback servers may get malformed input (by default only the embedded one)
+# Against a mutant aimed at another check the property checks are a second opinion: a smaller budget will do there.
+SECOND_OPINION = ("--property-budget", "10:2")
 
 
 def test_reference_server_passes_every_check(tmp_path: Path, server_factory) -> None:
     server = server_factory()
-    run = run_harness(tmp_path, "--url", server.url, "--idle-timeout", IDLE, "--strict")
+    run = run_harness(tmp_path, "--url", server.url, "--idle-timeout", IDLE, "--strict", MALFORMED)
     assert run.code == 0, run.stdout + run.stderr
     assert set(run.verdicts) == set(catalogue.BY_ID)
     info = {r.id for r in catalogue.CATALOGUE if r.kind == "info"}
@@ -44,7 +47,7 @@ def test_reference_server_passes_every_check(tmp_path: Path, server_factory) -> 
 def test_harness_leaves_no_session_open(tmp_path: Path, server_factory) -> None:
     # A long idle timeout, so that a session the harness forgot cannot expire before we count.
     server = server_factory(idle_timeout=120)
-    run = run_harness(tmp_path, "--url", server.url)
+    run = run_harness(tmp_path, "--url", server.url, MALFORMED)
     assert run.code == 0, run.stdout + run.stderr
     assert run.verdicts["transport.session.expired-404.idle"] == "not-testable"
     assert server.open_sessions() == 0
@@ -61,7 +64,8 @@ def test_embedded_server_is_the_default_target(tmp_path: Path) -> None:
 def test_mutant_fails_its_check_and_nothing_unrelated(tmp_path: Path, server_factory, name: str) -> None:
     mutant = MUTANTS[name]
     server = server_factory(mutant=name)
-    run = run_harness(tmp_path, "--url", server.url, "--idle-timeout", IDLE, "--strict")
+    budget = () if mutant.check.startswith("property.") else SECOND_OPINION  # property mutants: the default budget
+    run = run_harness(tmp_path, "--url", server.url, "--idle-timeout", IDLE, "--strict", MALFORMED, *budget)
     assert run.code == 1, run.stdout + run.stderr
     assert run.verdicts[mutant.check] == "fail", run.stdout
     assert run.with_verdict("fail", "error", "warn") <= {mutant.check, *mutant.also}, run.stdout

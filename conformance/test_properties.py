@@ -1,0 +1,520 @@
+"""Property-based checks with hypothesis: a session state machine, tool arguments generated from each tool's
+inputSchema, malformed input, and JSON-RPC error codes (basic/transports, basic/index, server/tools).
+
+Safe by default: generated arguments go only to the tools the profile lists ([properties] tools) or, without that
+list, to tools annotated readOnlyHint (never destructiveHint); malformed and oversized requests go only to the
+embedded server unless --property-malformed; every property check keeps under a request-rate cap and a budget in
+examples and seconds (--property-budget, --seed). `-m property` / `-m "not property"` select them as a group.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule
+
+from mcp_harness import core
+from mcp_harness.core import STATEFUL_VERSIONS, session_header
+from mcp_harness.driver import Conversation, HarnessError
+from mcp_harness.plugin import Harness, check
+from mcp_harness.properties import (
+    PING,
+    RELEASED,
+    VISIBLE,
+    Call,
+    Malformed,
+    Runner,
+    arguments,
+    error_calls,
+    generated_tools,
+    judge_error,
+    judge_malformed,
+    malformed_requests,
+)
+from mcp_harness.scenarios import list_tools
+
+pytestmark = pytest.mark.property
+
+MODEL_STEPS = 16  # rules per generated sequence
+BAD_VERSION = st.text(VISIBLE, min_size=1, max_size=24).filter(lambda v: v not in RELEASED)
+NEVER_ISSUED = st.text(VISIBLE, min_size=1, max_size=40)
+NOTIFICATIONS = ("notifications/initialized", "notifications/mcp-harness/ignored")
+OFF_MALFORMED = (
+    "malformed and oversized requests go only to the embedded server; give --property-malformed "
+    "(or [properties] malformed = true) to send them to this target"
+)
+
+
+def idle_wait(timeout: float) -> float:
+    """Idle this long, a session is surely expired (the server's timer has a granularity; as the expiry check)."""
+    return timeout + max(1.0, 0.1 * timeout)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)[:160]
+
+
+# --- shared steps -------------------------------------------------------------------------------------------------
+
+
+def open_session(run: Runner, label: str) -> Conversation:
+    """A session for one example; a target that cannot open one is an error of the check, not a failure."""
+    conv = run.client().session(label=label)
+    conv.initialize()
+    return conv
+
+
+def send(run: Runner, conv: Conversation, exchange: core.Exchange, what: str) -> core.Exchange:
+    try:
+        return conv.send(exchange)
+    except HarnessError as e:
+        run.fail(f"{what}: no answer ({e})")
+
+
+def require_healthy(run: Runner, conv: Conversation, after: str) -> None:
+    """The next valid request succeeds: a ping in the same session, or in a new one if the server ended that
+    session (404: it MAY end a session at any time)."""
+    ex = send(run, conv, conv.core.request("ping"), f"{after}, a ping")
+    if ex.status == 404:
+        try:
+            conv = open_session(run, "after a 404")
+        except HarnessError as e:
+            run.fail(f"{after}, the session was gone (404) and a new one could not be opened: {e}")
+        ex = send(run, conv, conv.core.request("ping"), f"{after}, a ping in a new session")
+    response = conv.core.responses.get(ex.request_id) or {}
+    if ex.status != 200 or "result" not in response:
+        run.fail(f"{after}, a valid ping got HTTP {ex.status} {_json(response)}: the server is not healthy")
+
+
+def violations(conv: Conversation, start: int = 0) -> list[str]:
+    return [f"{v.rule}: {v.detail}" for v in conv.core.violations[start:]]
+
+
+def tool_calls(run: Runner, h: Harness) -> tuple[st.SearchStrategy[tuple[str, Any] | None], list[str]]:
+    """(tool name, generated arguments) for the tools that may get them; and why some may not."""
+    chosen, skipped = generated_tools(list_tools(h.session()), h.target.properties.tools)
+    plans = [arguments(tool, h.version) for tool in chosen]
+    run.notes += [p.note for p in plans if p.note]
+    usable = [st.tuples(st.just(p.tool), p.strategy) for p in plans if p.strategy is not None]
+    return (st.one_of(usable) if usable else st.none()), skipped
+
+
+# --- the session state machine ------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Tracked:
+    """A session as the model sees it: live, deleted (by us) or gone (the server answered 404)."""
+
+    number: int
+    conv: Conversation | None = None  # None when the example sends nothing (over budget)
+    state: str = "live"
+    since: str = ""
+    last: float = 0.0  # when it last served a request (for the idle timeout)
+
+
+@dataclass(eq=False)
+class Expiring:
+    """A session opened before the examples and left idle: once past the idle timeout it must get 404."""
+
+    conv: Conversation
+    last: float
+
+
+def expiring_session(h: Harness, run: Runner) -> Expiring | None:
+    if h.target.idle_timeout is None:
+        return None
+    conv = h.client(before_send=run.pacer).session(label="left to expire")
+    conv.initialize()
+    run.aliases[conv.core.session_id or ""] = "EXPIRED"
+    return Expiring(conv, time.monotonic())
+
+
+def echoed_versions(h: Harness) -> list[str]:
+    """The stateful versions the server echoes at initialize: the model opens sessions in any of them."""
+    found = []
+    for version in STATEFUL_VERSIONS:
+        conv = h.session(initialize=False)
+        ex = conv.send(conv.core.initialize(version))
+        if ((conv.core.responses.get(ex.request_id) or {}).get("result") or {}).get("protocolVersion") == version:
+            found.append(version)
+        conv.close()
+    return found or [h.version]
+
+
+def session_machine(
+    h: Harness, run: Runner, calls: st.SearchStrategy[Any], versions: list[str], expiring: Expiring | None
+) -> type[RuleBasedStateMachine]:
+    timeout = h.target.idle_timeout
+
+    class SessionModel(RuleBasedStateMachine):
+        """Sessions opened, used, deleted and interleaved; each answer must be what the model expects."""
+
+        sessions = Bundle("sessions")
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.on = run.begin()
+            self.client = run.client() if self.on else None
+            self.count = 0
+            self.stranger: Conversation | None = None
+            self.seen: dict[int, int] = {}  # id(conv) → violations already judged
+
+        def teardown(self) -> None:
+            run.end()
+
+        # -- helpers --
+
+        def _expect(self, ok: bool, message: str) -> None:
+            if not ok:
+                run.fail(message)
+
+        def _judge(self, s: Tracked, ex: core.Exchange, what: str, served: str | None) -> None:
+            """A dead session must get 404; a live one `served` (None: answered as it should be, or what is wrong)."""
+            idle = time.monotonic() - s.last
+            if s.state != "live":
+                self._expect(
+                    ex.status == 404, f"session {s.number}: {what} after {s.since} got HTTP {ex.status}, expected 404"
+                )
+            elif timeout is not None and idle >= idle_wait(timeout):
+                self._expect(
+                    ex.status == 404,
+                    f"session {s.number}: {what} after {idle:.1f}s idle got HTTP {ex.status}, expected 404",
+                )
+            elif ex.status == 404:
+                s.state, s.since = "gone", f"the server ended it (404 to {what})"
+            else:
+                self._expect(served is None, f"session {s.number}: {what}: {served}")
+                s.last = time.monotonic()
+            self._clean(s.conv)
+
+        def _clean(self, conv: Conversation | None) -> None:
+            if conv is None:
+                return
+            found = violations(conv, self.seen.get(id(conv), 0))
+            self.seen[id(conv)] = len(conv.core.violations)
+            self._expect(not found, f"{conv.wire.label}: " + "; ".join(found[:3]))
+
+        def _answer(self, ex: core.Exchange, method: str) -> str | None:
+            response = next((m for m in ex.messages if m.get("id") == ex.request_id and "method" not in m), None)
+            if ex.status != 200 or response is None:
+                return f"HTTP {ex.status} without a JSON-RPC response for id {ex.request_id}"
+            result = response.get("result")
+            if method == "ping" and (not isinstance(result, dict) or set(result) - {"_meta"}):
+                return f"ping answered {_json(response)}, not an empty result"
+            if method == "tools/list" and "error" not in response and not isinstance((result or {}).get("tools"), list):
+                return f"tools/list answered {_json(response)}: no tools list"
+            return None
+
+        def _live(self, s: Tracked) -> Conversation | None:
+            return s.conv if self.on else None
+
+        # -- rules --
+
+        @rule(target=sessions, version=st.sampled_from(versions))
+        def open_session(self, version: str) -> Tracked:
+            self.count += 1
+            s = Tracked(self.count)
+            if not self.on or self.client is None:
+                return s
+            s.conv = conv = self.client.session(label=f"model session {s.number}", request_ids=itertools.count(1))
+            ex = send(run, conv, conv.core.initialize(version), f"session {s.number}: initialize")
+            result = (conv.core.responses.get(ex.request_id) or {}).get("result")
+            self._expect(
+                ex.status == 200 and isinstance(result, dict) and conv.core.session_id is not None,
+                f"session {s.number}: initialize ({version}) got HTTP {ex.status}, result {_json(result)}",
+            )
+            note = send(run, conv, conv.core.notify("notifications/initialized"), f"session {s.number}: initialized")
+            self._expect(note.status == 202, f"session {s.number}: notifications/initialized got HTTP {note.status}")
+            s.last = time.monotonic()
+            self._clean(conv)
+            return s
+
+        @rule(s=sessions, method=st.sampled_from(("ping", "tools/list")))
+        def request(self, s: Tracked, method: str) -> None:
+            if (conv := self._live(s)) is not None:
+                ex = send(run, conv, conv.core.request(method), f"session {s.number}: {method}")
+                self._judge(s, ex, method, self._answer(ex, method))
+
+        @rule(s=sessions, call=calls)
+        def call_tool(self, s: Tracked, call: tuple[str, Any] | None) -> None:
+            if (conv := self._live(s)) is not None and call is not None:
+                name, args = call
+                request = conv.core.request("tools/call", {"name": name, "arguments": args})
+                ex = send(run, conv, request, f"session {s.number}: tools/call {name}")
+                self._judge(s, ex, f"tools/call {name}", self._answer(ex, "tools/call"))
+
+        @rule(s=sessions, method=st.sampled_from(NOTIFICATIONS))
+        def notify(self, s: Tracked, method: str) -> None:
+            if (conv := self._live(s)) is not None:
+                ex = send(run, conv, conv.core.notify(method), f"session {s.number}: {method}")
+                rejected = method != NOTIFICATIONS[0] and ex.status is not None and 400 <= ex.status < 500
+                ok = (ex.status == 202 and not ex.body) or rejected
+                self._judge(s, ex, method, None if ok else f"HTTP {ex.status} ({len(ex.body)} body bytes), not 202")
+
+        @rule(s=sessions)
+        def delete(self, s: Tracked) -> None:
+            if (conv := self._live(s)) is None:
+                return
+            ex = send(run, conv, conv.core.delete(), f"session {s.number}: DELETE")
+            if s.state == "live" and ex.status is not None and 200 <= ex.status < 300:
+                conv.deleted = True
+                s.state, s.since = "deleted", f"its DELETE (answered {ex.status})"
+                self._clean(conv)
+                return
+            ok = ex.status == 405 or (ex.status is not None and 200 <= ex.status < 300)  # 405: DELETE refused
+            self._judge(s, ex, "DELETE", None if ok else f"HTTP {ex.status}")
+
+        @rule(s=sessions, value=BAD_VERSION)
+        def wrong_version(self, s: Tracked, value: str) -> None:
+            conv = self._live(s)
+            if conv is None or conv.core.version < "2025-06-18":  # the header exists from 2025-06-18
+                return
+            message = {"jsonrpc": "2.0", "id": conv.core.next_id(), "method": "ping"}
+            ex = self._raw(conv, {**conv.core.headers(), "MCP-Protocol-Version": value}, message)
+            what = f"session {s.number}: ping with MCP-Protocol-Version {value!r}"
+            allowed = (400,) if s.state == "live" else (400, 404)
+            self._expect(
+                ex.status in allowed, f"{what} got HTTP {ex.status}, expected {' or '.join(map(str, allowed))}"
+            )
+
+        @rule(sid=NEVER_ISSUED)
+        def unknown_session(self, sid: str) -> None:
+            if not self.on or self.client is None:
+                return
+            if self.stranger is None:
+                self.stranger = self.client.session(label="never-issued session ids", request_ids=itertools.count(1))
+            conv = self.stranger
+            headers = {**conv.core.headers(), session_header(h.version): sid, "MCP-Protocol-Version": h.version}
+            ex = self._raw(conv, headers, {"jsonrpc": "2.0", "id": conv.core.next_id(), "method": "ping"})
+            served = any("result" in m for m in ex.messages)
+            self._expect(
+                ex.status is not None and ex.status < 500 and not served,
+                f"a ping with a session id the server never issued ({sid!r}) got HTTP {ex.status}"
+                + (" and a result: served without initialization" if served else ""),
+            )
+
+        @rule()
+        def expired_session(self) -> None:
+            """A request on the session left idle since the check began; nothing is sent before it surely expired,
+            as a request would keep it alive."""
+            if not self.on or expiring is None or timeout is None:
+                return
+            conv, idle = expiring.conv, time.monotonic() - expiring.last
+            if idle >= idle_wait(timeout):
+                ex = self._raw(
+                    conv, conv.core.headers(), {"jsonrpc": "2.0", "id": conv.core.next_id(), "method": "ping"}
+                )
+                self._expect(
+                    ex.status == 404,
+                    f"a session idle {idle:.1f}s (idle timeout {timeout:g}s) got HTTP {ex.status}, expected 404",
+                )
+
+        def _raw(self, conv: Conversation, headers: dict[str, str], message: core.Message) -> core.Exchange:
+            try:
+                return conv.raw("POST", headers, message)
+            except HarnessError as e:
+                run.fail(f"{conv.wire.label}: no answer ({e})")
+
+    return SessionModel
+
+
+@check("property.session.model")
+def test_session_model(h: Harness) -> None:
+    run = Runner(h)
+    calls, skipped = tool_calls(run, h)
+    versions = echoed_versions(h)
+    expiring = expiring_session(h, run)
+    h.say(
+        f"property.session.model: up to {run.settings.examples} sequences of {MODEL_STEPS} steps "
+        f"or {run.settings.seconds:g}s, seed {run.settings.seed}"
+    )
+    run.machine(session_machine(h, run, calls, versions, expiring), steps=MODEL_STEPS)
+    notes = run.notes + ([f"no generated arguments for {', '.join(skipped)}"] if skipped else [])
+    h.observe(run.summary(f"sequences over sessions of {', '.join(versions)}") + "".join(f"; {n}" for n in notes))
+
+
+# --- tool arguments -----------------------------------------------------------------------------------------------
+
+
+def judge_tool_call(conv: Conversation, ex: core.Exchange) -> str | None:
+    status = ex.status or 0
+    if status >= 500:
+        return f"answered HTTP {status}"
+    if status == 404:
+        return None  # the server ended the session (it MAY): the health check goes on in a new one
+    answers = [m for m in ex.messages if m.get("id") == ex.request_id and ("result" in m or "error" in m)]
+    if not answers:
+        return f"answered HTTP {status} without a JSON-RPC response"
+    found = violations(conv)
+    return "; ".join(found[:3]) if found else None
+
+
+def tool_property(run: Runner, tool: str, strategy: st.SearchStrategy[Any]) -> Any:
+    @run.hypothesis_settings()
+    @given(arguments=strategy)
+    def tools_call(arguments: Any) -> None:
+        if not run.begin():
+            return
+        try:
+            conv = open_session(run, f"tools/call {tool}")
+            request = conv.core.request("tools/call", {"name": tool, "arguments": arguments})
+            ex = send(run, conv, request, f"tools/call {tool}")
+            problem = judge_tool_call(conv, ex)
+            if problem:
+                run.fail(f"tools/call {tool} with arguments valid against its inputSchema: {problem}")
+            require_healthy(run, conv, f"after tools/call {tool}")
+        finally:
+            run.end()
+
+    return tools_call
+
+
+@check("property.tools.arguments")
+def test_tool_arguments(h: Harness) -> None:
+    run = Runner(h)
+    chosen, skipped = generated_tools(list_tools(h.session()), h.target.properties.tools)
+    if not chosen:
+        h.not_testable(
+            "no tool may get generated arguments: list them in [properties] tools, or annotate them readOnlyHint"
+            + (f" (skipped: {', '.join(skipped)})" if skipped else "")
+        )
+    plans = [arguments(tool, h.version) for tool in chosen]
+    run.notes += [p.note for p in plans if p.note]
+    usable = [p for p in plans if p.strategy is not None]
+    h.say(f"property.tools.arguments: {len(usable)} tool(s), up to {run.settings.examples} calls each")
+    for left, plan in zip(range(len(usable), 0, -1), usable, strict=True):
+        run.share(left)
+        run.given(tool_property(run, plan.tool, plan.strategy))
+    h.observe(run.summary(f"calls of {', '.join(p.tool for p in usable)}"))
+    notes = run.notes + ([f"skipped {', '.join(skipped)}"] if skipped else [])
+    if notes:  # what could not be generated: said as info, since those tools went (partly) untested
+        h.info("; ".join(notes) + f" — {h.message}")
+
+
+# --- malformed input ----------------------------------------------------------------------------------------------
+
+
+def with_headers(headers: dict[str, str], changes: tuple[tuple[str, str | None], ...]) -> dict[str, str]:
+    for name, value in changes:
+        headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
+        if value is not None:
+            headers[name] = value
+    return headers
+
+
+def malformed_property(run: Runner, version: str, sessions: bool) -> Any:
+    ping = json.dumps(PING, separators=(",", ":")).encode()
+
+    @run.hypothesis_settings()
+    @given(case=malformed_requests(version))
+    @example(case=Malformed("json", "truncated after 12 bytes", ping[:12]))
+    @example(case=Malformed("shape", "a JSON list, not an object", b"[]"))
+    @example(case=Malformed("shape", "no jsonrpc", json.dumps({"id": 7, "method": "ping"}).encode()))
+    @example(
+        case=Malformed(
+            "oversized",
+            "a ping over 4 MiB",
+            b'{"jsonrpc":"2.0","id":7,"method":"ping","params":{"p":"' + b"x" * (2**22 + 1) + b'"}}',
+            strict=False,
+            request=True,
+        )
+    )
+    @example(
+        case=Malformed(
+            "content-type",
+            "Content-Type: 'text/plain'",
+            ping,
+            (("Content-Type", "text/plain"),),
+            strict=False,
+            request=True,
+        )
+    )
+    @example(
+        case=Malformed("accept", "Accept: 'text/html'", ping, (("Accept", "text/html"),), strict=False, request=True)
+    )
+    @example(
+        case=Malformed(
+            "session-header",
+            "MCP-Session-Id: 'never-issued'",
+            ping,
+            (("MCP-Session-Id", "never-issued"),),
+            strict=False,
+        )
+    )
+    def malformed(case: Malformed) -> None:
+        # The version header exists from 2025-06-18; a server that issues no session ids may ignore that header.
+        skip = (case.kind == "version-header" and version < "2025-06-18") or (
+            case.kind == "session-header" and not sessions
+        )
+        if skip or not run.begin():
+            return
+        try:
+            conv = open_session(run, f"malformed: {case.kind}")
+            headers = with_headers(conv.core.headers(), case.headers)
+            try:
+                ex = conv.raw("POST", headers, body=case.body)
+            except HarnessError as e:
+                run.fail(f"{case.kind} ({case.what}): no answer ({e})")
+            problem = judge_malformed(case, ex, conv.core.version)
+            if problem:
+                run.fail(f"{case.kind} ({case.what}): {problem}")
+            require_healthy(run, conv, f"after {case.kind} ({case.what})")
+        finally:
+            run.end()
+
+    return malformed
+
+
+@check("property.malformed.rejected")
+def test_malformed_input(h: Harness) -> None:
+    if not h.target.properties.malformed:
+        h.not_testable(OFF_MALFORMED)
+    run = Runner(h)
+    h.say(f"property.malformed.rejected: up to {run.settings.examples} malformed requests, seed {run.settings.seed}")
+    run.given(malformed_property(run, h.version, bool(h.probe and h.probe.session_id_issued)))
+    h.observe(run.summary("malformed requests"))
+
+
+# --- JSON-RPC error codes -----------------------------------------------------------------------------------------
+
+
+def error_property(run: Runner, calls: st.SearchStrategy[Call]) -> Any:
+    @run.hypothesis_settings()
+    @given(call=calls)
+    @example(call=Call("mcp-harness/no-such-method", None, -32601, "unknown method 'mcp-harness/no-such-method'"))
+    @example(call=Call("ping", {"_meta": "x"}, -32602, "ping with _meta='x'"))
+    def error_codes(call: Call) -> None:
+        if not run.begin():
+            return
+        try:
+            conv = open_session(run, "error codes")
+            ex = send(run, conv, conv.core.request(call.method, call.params), call.what)
+            problem = judge_error(call, ex, ex.request_id)
+            if problem:
+                run.fail(f"{call.what}: {problem}")
+            require_healthy(run, conv, f"after {call.what}")
+        finally:
+            run.end()
+
+    return error_codes
+
+
+@check("property.jsonrpc.error-codes")
+def test_error_codes(h: Harness) -> None:
+    if not h.target.properties.malformed:
+        h.not_testable(OFF_MALFORMED)
+    run = Runner(h)
+    s = h.session()
+    chosen, _ = generated_tools(list_tools(s), h.target.properties.tools)
+    tool = chosen[0]["name"] if chosen else None  # broken params never reach it, but only a harmless one is named
+    h.say(f"property.jsonrpc.error-codes: up to {run.settings.examples} requests, seed {run.settings.seed}")
+    run.given(error_property(run, error_calls(h.version, s.core.server_capabilities, tool)))
+    h.observe(run.summary("unknown methods and broken params"))
