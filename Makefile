@@ -2,13 +2,14 @@
 #
 #   make conformance [URL=…] [PROFILE=…] [HEADER='Name: value'] [SPEC=…] [IDLE_TIMEOUT=S] [STRICT=1]
 #                    [OUT=DIR] [CHECKS=id,id] [PYTEST_ARGS='…'] [BASELINE=FILE [STRICT_BASELINE=1]]
-#                    [COMPARE=OLD/results.json]
+#                    [COMPARE=OLD/results.json] [PROPERTY_BUDGET=25:4] [SEED=N] [PROPERTY_MALFORMED=1] [PROPERTY_RATE=N]
 #   make test | lint | format | serve [PORT=8000] [IDLE_TIMEOUT=S] | clean
 #   make interop [URL=…]   the official conformance suite (Node 22, cached in .cache/interop/) + the Python SDK client
 #   make load [URL=…] [PROFILE=…] [SCENARIO=…] [SHAPE=…] [USERS=N] [RATE=N] [DURATION=30s] [PROCESSES=N]
 #             [MAX_ERROR_RATE=0.05] [MAX_SESSIONS=N] [IDLE_TIMEOUT=S] [OUT=DIR]
 #   make capacity [URL=…] [PROFILE=…] [SCENARIO=…] [SLO_P95_MS=1000] [MAX_ERROR_RATE=0.01] [OUT=DIR]
 #             [PLAN_ARRIVAL_RATE=N PLAN_SESSION_DURATION=S] [QUOTA=5000] [TIME_LIMIT=180]
+#   make bench-properties  how often the property checks catch their mutants (10 seeds), what they add to a run
 #   make bench             client CPU per session (ours, a bare Locust user, the SDK client) and held sessions
 #
 # HEADER is handed to the harness in the environment and never echoed; recipes that see it are silent.
@@ -25,7 +26,9 @@ CONFORMANCE_ARGS = $(if $(URL),--url '$(URL)') $(if $(PROFILE),--profile '$(PROF
 	$(if $(filter 1 yes true,$(STRICT)),--strict) $(if $(OUT),--out '$(OUT)') \
 	$(foreach c,$(subst $(comma), ,$(CHECKS)),--check '$(c)') $(if $(PYTEST_ARGS),--pytest-args '$(PYTEST_ARGS)') \
 	$(if $(BASELINE),--baseline '$(BASELINE)') $(if $(filter 1 yes true,$(STRICT_BASELINE)),--strict-baseline) \
-	$(if $(COMPARE),--compare '$(COMPARE)')
+	$(if $(COMPARE),--compare '$(COMPARE)') \
+	$(if $(PROPERTY_BUDGET),--property-budget '$(PROPERTY_BUDGET)') $(if $(SEED),--seed '$(SEED)') \
+	$(if $(filter 1 yes true,$(PROPERTY_MALFORMED)),--property-malformed) $(if $(PROPERTY_RATE),--property-rate '$(PROPERTY_RATE)')
 
 LOAD_ARGS = $(if $(URL),--url '$(URL)') $(if $(PROFILE),--profile '$(PROFILE)') \
 	$(if $(SCENARIO),--scenario '$(SCENARIO)') $(if $(SHAPE),--shape '$(SHAPE)') \
@@ -40,7 +43,7 @@ CAPACITY_ARGS = $(if $(URL),--url '$(URL)') $(if $(PROFILE),--profile '$(PROFILE
 	$(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT)) $(if $(PLAN_ARRIVAL_RATE),--plan-arrival-rate $(PLAN_ARRIVAL_RATE)) \
 	$(if $(PLAN_SESSION_DURATION),--plan-session-duration $(PLAN_SESSION_DURATION)) $(if $(QUOTA),--quota $(QUOTA))
 
-.PHONY: setup test lint format conformance serve clean interop load capacity bench
+.PHONY: setup test lint format conformance serve clean interop load capacity bench bench-properties
 
 setup: $(STAMP)
 
@@ -83,3 +86,6 @@ capacity: setup
 bench: setup
 	$(BIN)/python benchmarks/session_cost.py --variants bare,harness,sdk
 	$(BIN)/python benchmarks/held_sessions.py
+
+bench-properties: setup
+	$(BIN)/python benchmarks/property_catch_rate.py

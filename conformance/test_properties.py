@@ -416,7 +416,7 @@ def malformed_property(run: Runner, version: str, sessions: bool) -> Any:
     @run.hypothesis_settings()
     @given(case=malformed_requests(version))
     @example(case=Malformed("json", "truncated after 12 bytes", ping[:12]))
-    @example(case=Malformed("shape", "a JSON list, not an object", b"[]"))
+    @example(case=Malformed("shape", "a JSON list, no object", b"[]"))
     @example(case=Malformed("shape", "no jsonrpc", json.dumps({"id": 7, "method": "ping"}).encode()))
     @example(
         case=Malformed(

@@ -518,7 +518,6 @@ def _shape(version: str) -> st.SearchStrategy[Malformed]:
             "shape", f"{name} is {json.dumps(value)[:60]}", _dumps({**PING, name: value}), strict=bool(strict)
         )
 
-    batches = version == "2025-03-26"  # the only version with JSON-RPC batches: an array may be a valid batch
     return st.one_of(
         st.tuples(st.sampled_from(("jsonrpc", "method", "id", "params")), values)
         .filter(lambda c: _jsonrpc_invalid(*c) is not None)
@@ -526,10 +525,14 @@ def _shape(version: str) -> st.SearchStrategy[Malformed]:
         st.sampled_from(("jsonrpc", "method")).map(
             lambda n: Malformed("shape", f"no {n}", _dumps({k: v for k, v in PING.items() if k != n}))
         ),
-        values.filter(lambda v: not isinstance(v, dict) and not (batches and isinstance(v, list))).map(
-            lambda v: Malformed("shape", f"a JSON {type(v).__name__}, not an object", _dumps(v))
-        ),
     )
+
+
+def _not_an_object(version: str) -> st.SearchStrategy[Malformed]:
+    """A body that is JSON but no object: a batch (gone since 2025-06-18) or a bare value."""
+    batch = st.lists(st.just(PING), min_size=1, max_size=3) if version >= "2025-06-18" else st.nothing()
+    bare = from_schema({}).filter(lambda v: not isinstance(v, dict) and not (isinstance(v, list) and v))
+    return st.one_of(batch, bare).map(lambda v: Malformed("shape", f"a JSON {type(v).__name__}, no object", _dumps(v)))
 
 
 def _oversized() -> st.SearchStrategy[Malformed]:
@@ -564,7 +567,7 @@ def _header_cases(version: str) -> st.SearchStrategy[Malformed]:
 
 
 def malformed_requests(version: str) -> st.SearchStrategy[Malformed]:
-    return st.one_of(_invalid_json(), _shape(version), _oversized(), _header_cases(version))
+    return st.one_of(_invalid_json(), _shape(version), _not_an_object(version), _oversized(), _header_cases(version))
 
 
 def judge_malformed(case: Malformed, ex: core.Exchange, version: str) -> str | None:
