@@ -43,6 +43,9 @@ JSONRPC_2 = "All messages between MCP clients and servers **MUST** follow the JS
 IDS_PER_SESSION = "The request ID **MUST NOT** have been previously used by the requestor within the same session."
 
 
+SPEC_SITE = "https://modelcontextprotocol.io/specification"
+
+
 @dataclass(frozen=True)
 class Row:
     versions: tuple[str, ...]
@@ -72,6 +75,10 @@ class Requirement:
         row = self.row(version) or self.rows[-1]
         v = version if version in row.versions else row.versions[-1]
         return f"{v}/{row.page}#{row.section}"
+
+    def spec_url(self, version: str) -> str:
+        """The clause on the published specification site (Allure links, the HTML report)."""
+        return f"{SPEC_SITE}/{self.spec_ref(version)}"
 
 
 def _session_rows(quote_0326: str, quote_1125: str, level: str, section: str = SESSIONS) -> tuple[Row, ...]:

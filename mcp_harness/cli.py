@@ -95,10 +95,14 @@ def conformance(ns: argparse.Namespace) -> int:
         "-rN",
         "-p",
         "no:anyio",  # not needed here, and already imported by the probe (pytest would warn it cannot rewrite it)
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",  # the same warning, raised again when allure-pytest loads
         "-p",
         "no:locust",
         f"--rootdir={embedded.project_path('conformance')}",
         f"--junitxml={out / 'junit.xml'}",
+        f"--alluredir={out / 'allure-results'}",
+        "--clean-alluredir",
         "-o",
         "junit_suite_name=mcp-harness",
         *_pytest_args(ns),

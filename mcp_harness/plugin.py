@@ -21,7 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
+import allure
 import pytest
+from _pytest.junitxml import xml_key  # pytest is pinned exactly: the JUnit plugin's stash key
 
 from mcp_harness import __version__, catalogue, core, embedded, report
 from mcp_harness.catalogue import Requirement
@@ -42,6 +44,7 @@ from mcp_harness.profile import (
 )
 from mcp_harness.report import console_line
 from mcp_harness.scenarios import list_tools
+from mcp_harness.wire import scrub_files
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Checks that need a session: server→client requests, cancellation and resumption are tied to one.
@@ -57,16 +60,25 @@ def check(check_id: str) -> Callable[[F], F]:
     return pytest.mark.mcp_check(check_id)
 
 
-class CheckFailed(Exception):
+class Verdict(AssertionError):
+    """A check's own ending, not a crash. An AssertionError because Allure files those by the report's outcome
+    (fail → failed, warn/info → passed) and any other exception as broken — which is what `error` means."""
+
+
+class CheckFailed(Verdict):
     pass
 
 
-class NotTestable(Exception):
+class NotTestable(Verdict):
     pass
 
 
-class InfoRecorded(Exception):
+class InfoRecorded(Verdict):
     pass
+
+
+class TimeLimitReached(Exception):
+    """The run's --time-limit has passed: the check is not started."""
 
 
 # --- the probe: can the harness run at all? ----------------------------------------------------------
@@ -146,6 +158,10 @@ class RunState:
     results: list[report.CheckResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     lines: dict[str, report.CheckResult] = field(default_factory=dict)  # results waiting for their console line
+    time_limit: float | None = None  # seconds for the whole run (--time-limit)
+
+    def time_left(self) -> float | None:
+        return None if self.time_limit is None else self.time_limit - (time.monotonic() - self.started)
 
 
 class Harness:
@@ -169,6 +185,9 @@ class Harness:
     def client(self, **overrides: Any) -> Client:
         """A new connection pool (sessions opened through it are DELETEd when the check ends)."""
         config = ClientConfig(**{**self.state.config.__dict__, **overrides})
+        left = self.state.time_left()
+        if left is not None:  # reads end with the run's time limit (but get at least a second)
+            config.timeout = min(config.timeout, max(1.0, left))
         c = Client(config)
         self.clients.append(c)
         return c
@@ -249,6 +268,10 @@ def h(request: pytest.FixtureRequest) -> Iterator[Harness]:
         raise pytest.UsageError(f"{request.node.nodeid} uses fixture h but has no @check(...) marker")
     harness = Harness(state, catalogue.get(marker.args[0]), request.config)
     request.node.mcp_harness = harness
+    _label_allure(harness)
+    left = state.time_left()
+    if left is not None and left <= 0:
+        raise TimeLimitReached(f"not run: the run's time limit of {state.time_limit:g}s was reached")
     why = _applicability(state, harness.requirement)
     if why:
         raise NotTestable(why)
@@ -256,6 +279,35 @@ def h(request: pytest.FixtureRequest) -> Iterator[Harness]:
         yield harness
     finally:
         harness.close()
+
+
+# Allure severities by requirement level; info records are trivial.
+SEVERITY = {
+    "MUST": allure.severity_level.CRITICAL,
+    "SHOULD": allure.severity_level.NORMAL,
+    "MAY": allure.severity_level.MINOR,
+}
+
+
+def _label_allure(harness: Harness) -> None:
+    """The check as Allure shows it: the spec clause as a link, the level as severity, labels by area. (No-ops unless allure-pytest writes results, i.e. --alluredir is given.)"""
+    req, version = harness.requirement, harness.version or ""
+    allure.dynamic.description(f"{req.title}\n\n> {(req.row(version) or req.rows[-1]).quote}")
+    allure.dynamic.link(req.spec_url(version), name=f"spec {req.spec_ref(version)}")
+    allure.dynamic.severity(allure.severity_level.TRIVIAL if req.kind == "info" else SEVERITY[harness.level])
+    allure.dynamic.parent_suite("mcp-harness")
+    allure.dynamic.suite(req.area)
+    allure.dynamic.feature(req.area)
+    allure.dynamic.label("check", req.id)
+
+
+def _name_junit(item: pytest.Item, check_id: str) -> None:
+    """JUnit test cases carry the check ids too (classname mcp-harness.<area>, name <check id>)."""
+    xml = item.config.stash.get(xml_key, None)
+    if xml is not None:
+        node = xml.node_reporter(item.nodeid)
+        node.add_attribute("classname", f"mcp-harness.{catalogue.get(check_id).area}")
+        node.add_attribute("name", check_id)
 
 
 # --- options and configuration -------------------------------------------------------------------------
@@ -287,6 +339,14 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         {"action": "append", "default": [], "metavar": "ID", "help": "run only this check id or glob; repeatable"},
     ),
     (("--list-checks",), {"action": "store_true", "default": False, "help": "list the checks and exit"}),
+    (
+        ("--time-limit",),
+        {
+            "type": float,
+            "metavar": "SECONDS",
+            "help": "a bound on the whole run: checks not started by then get the error verdict, reads end with it",
+        },
+    ),
     (
         ("--property-budget",),
         {
@@ -404,9 +464,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if target.properties.seed is None:  # one seed for the run, printed with any property failure
         target.properties.seed = 0 if os.environ.get("CI") else random.randrange(2**32)
     selected = [s for arg in config.option.check for s in arg.split(",") if s.strip()]
+    time_limit = config.option.time_limit
+    if time_limit is not None and not time_limit > 0:
+        raise pytest.UsageError("--time-limit: expected a number of seconds > 0")
     state = RunState(
         target, client_config(target, run_id), bool(config.option.strict), Path(config.option.out), selected
     )
+    state.time_limit = time_limit
     config.stash[STATE] = state
     config.pluginmanager.register(ConsoleReporter(config, state), "mcp-harness-console")
 
@@ -497,11 +561,12 @@ def _verdict(state: RunState, harness: Harness | None, req: Requirement, excinfo
         return "not-testable", str(exc)
     if isinstance(exc, InfoRecorded):
         return "info", str(exc)
-    text = str(exc) if isinstance(exc, HarnessError) else f"{type(exc).__name__}: {exc}"
+    text = str(exc) if isinstance(exc, (HarnessError, TimeLimitReached)) else f"{type(exc).__name__}: {exc}"
     return "error", text
 
 
-@pytest.hookimpl(hookwrapper=True)
+# trylast: the innermost wrapper, so that Allure's (outer) wrapper reads the outcome set here.
+@pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
     rep: pytest.TestReport = outcome.get_result()
@@ -532,6 +597,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     )
     if verdict in ("fail", "warn", "error") and harness is not None:
         result.wire_log = _write_wire(state, check_id, harness)
+        if result.wire_log:
+            allure.attach.file(
+                str(state.out / result.wire_log), name="wire log", attachment_type=allure.attachment_type.TEXT
+            )
+    allure.dynamic.title(check_id)  # here: allure-pytest names the test after its setup
+    allure.dynamic.tag(verdict)
+    _name_junit(item, check_id)
     state.results.append(result)
     state.lines[item.nodeid] = result
     # Map the verdict onto pytest's outcome (JUnit, exit status): fail/error fail, not-testable skips.
@@ -600,6 +672,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         state.notes.append(f"could not ask the reference server for its open sessions: {e}")
     finally:
         _stop_server(state)
+    late = [r for r in state.results if r.reason and r.reason.startswith("not run: the run's time limit")]
+    if late:
+        state.notes.append(f"the time limit of {state.time_limit:g}s was reached: {len(late)} check(s) not run")
     run = report.RunInfo(
         harness={"name": "mcp-harness", "version": __version__, "run_id": state.config.run_id},
         target=state.target.url or "",
@@ -612,7 +687,37 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     )
     report.write_results(state.out, run, state.results)
     report.write_summary(state.out, run, state.results)
+    _allure_environment(session.config, run)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line("")
         reporter.write_line(f"mcp-harness: {report.tally(state.results)}  (reports in {state.out}/)")
+
+
+def _allure_environment(config: pytest.Config, run: report.RunInfo) -> None:
+    """Allure's Environment panel: what ran against what."""
+    folder = getattr(config.option, "allure_report_dir", None)
+    if not folder:
+        return
+    lines = [
+        f"target={report.public_url(run.target)}",
+        f"protocol_version={run.protocol_version}",
+        f"requested_version={run.requested_version}",
+        f"mcp_harness={run.harness['version']}",
+        f"run_id={run.harness['run_id']}",
+        f"strict={str(run.strict).lower()}",
+    ]
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    (Path(folder) / "environment.properties").write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Last, after every reporter has written (JUnit, Allure, ours): no secret stays in any file of the run —
+    a server may echo a token into a message that reaches an exception, captured output or an attachment."""
+    state = config.stash.get(STATE, None)
+    if state is None or not state.out.is_dir():
+        return
+    allure_dir = getattr(config.option, "allure_report_dir", None)
+    redactor = state.config.redactor()
+    for folder in (state.out, *([Path(allure_dir)] if allure_dir else [])):
+        scrub_files(folder, redactor)

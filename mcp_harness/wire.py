@@ -7,8 +7,11 @@ secret ever sits in a log, a report or an exception message built from one.
 from __future__ import annotations
 
 import hashlib
+import html
+import json
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
 from mcp_harness import core
 
@@ -28,7 +31,10 @@ class Redactor:
 
     def __init__(self, user_headers: Iterable[str] = (), secrets: Iterable[str] = ()) -> None:
         self.names = SENSITIVE_HEADERS | {n.lower() for n in user_headers}
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        values = {s for s in secrets if s and len(s) >= 4}
+        # "Bearer <token>": the token alone is a secret too (a server may echo it without the scheme).
+        values |= {s.split()[-1] for s in values if " " in s.strip() and len(s.split()[-1]) >= 8}
+        self.secrets = sorted(values, key=len, reverse=True)
 
     def header(self, name: str, value: str) -> str:
         lower = name.lower()
@@ -43,6 +49,26 @@ class Redactor:
             if secret in text:
                 text = text.replace(secret, "<redacted>")
         return text
+
+
+def scrub_files(folder: Path, redactor: Redactor) -> int:
+    """Redact every text file under `folder` in place, secrets also in their JSON- and XML-escaped spellings;
+    returns how many files changed."""
+    spellings = {v for s in redactor.secrets for v in (s, json.dumps(s)[1:-1], html.escape(s)) if len(v) >= 4}
+    escaped = Redactor(secrets=spellings)
+    changed = 0
+    for path in folder.rglob("*"):
+        if not path.is_file():
+            continue
+        try:
+            text = path.read_text("utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue  # binary (e.g. a screenshot): no header value ends up in one
+        clean = escaped.scrub(text)
+        if clean != text:
+            path.write_text(clean, "utf-8")
+            changed += 1
+    return changed
 
 
 class WireLog:

@@ -8,6 +8,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from conftest import RUN_TIMEOUT, harness_command, run_harness
@@ -149,3 +150,47 @@ def test_server_dying_mid_run_gives_a_complete_report(tmp_path: Path, server_fac
     assert len(after_death) > len(catalogue.BY_ID) // 2
     assert {c["verdict"] for c in after_death} == {"error"}, output
     assert all(c["reason"] and "Traceback" not in c["reason"] for c in after_death)
+
+
+def test_allure_and_junit_carry_the_check_ids(tmp_path: Path, server_factory) -> None:
+    server = server_factory(mutant="notification-200")
+    run = run_harness(tmp_path, "--url", server.url, "--check", "transport.post.*", "--check", "lifecycle.*")
+    assert run.code == 1
+    verdicts = run.verdicts
+    assert verdicts["transport.post.notification-202"] == "fail"
+    allure = {}
+    for path in (tmp_path / "allure-results").glob("*-result.json"):
+        doc = json.loads(path.read_text())
+        allure[doc["name"]] = doc
+    assert set(allure) == set(verdicts)  # one Allure result per check, named by its id
+    status = {"pass": "passed", "info": "passed", "warn": "passed", "fail": "failed", "not-testable": "skipped"}
+    for check_id, verdict in verdicts.items():
+        doc = allure[check_id]
+        labels = {(label["name"], label["value"]) for label in doc["labels"]}
+        assert doc["status"] == status[verdict], check_id
+        assert ("check", check_id) in labels and ("tag", verdict) in labels
+        assert ("feature", catalogue.get(check_id).area) in labels
+        spec = next(c["spec"] for c in run.results["checks"] if c["id"] == check_id)
+        assert [link["url"] for link in doc["links"]] == [f"https://modelcontextprotocol.io/specification/{spec}"]
+    failed = allure["transport.post.notification-202"]
+    assert ("severity", "critical") in {(label["name"], label["value"]) for label in failed["labels"]}
+    attachment = tmp_path / "allure-results" / failed["attachments"][0]["source"]
+    assert "== wire log" in attachment.read_text()  # the wire log of the failing check
+    assert (tmp_path / "allure-results" / "environment.properties").exists()
+    cases = ElementTree.parse(tmp_path / "junit.xml").getroot().iter("testcase")
+    junit = {case.get("name"): case for case in cases}
+    assert set(junit) == set(verdicts)
+    assert junit["transport.post.notification-202"].find("failure") is not None
+    assert junit["transport.post.notification-202"].get("classname") == "mcp-harness.transport"
+
+
+def test_time_limit_reports_the_checks_not_run_as_errors(tmp_path: Path) -> None:
+    run = run_harness(tmp_path, "--time-limit", "4")
+    assert run.code == 1
+    late = [c for c in run.results["checks"] if c["reason"] and "time limit of 4s was reached" in c["reason"]]
+    assert late and all(c["verdict"] == "error" for c in late)
+    assert len(run.results["checks"]) == len(catalogue.BY_ID)  # the report is complete
+    assert run.results["duration_s"] < 4 + 2 * 10  # the check running at the limit ends within its reads
+    assert any(f"{len(late)} check(s) not run" in n for n in run.results["notes"])
+    allure = [json.loads(p.read_text()) for p in (tmp_path / "allure-results").glob("*-result.json")]
+    assert {d["status"] for d in allure if d["name"] in {c["id"] for c in late}} == {"broken"}
