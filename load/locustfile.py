@@ -54,6 +54,7 @@ from mcp_harness.profile import (
     load_profile,
     merge_headers,
     parse_header,
+    start_auth,
 )
 
 
@@ -79,6 +80,7 @@ def _settings() -> tuple[Target, dict[str, Any]]:
             if not isinstance(arguments, dict):
                 raise ProfileError("MCP_CALL_ARGS: expected a JSON object")
             target.tools["call"] = ToolSpec(os.environ.get("MCP_CALL_TOOL") or target.tools["call"].name, arguments)
+        start_auth(target)  # the first token, read once per process
         return target, {name: target.load.get(name) for name in LOAD_KEYS}
     except ProfileError as e:
         sys.exit(f"load: {e}")
@@ -223,7 +225,9 @@ class MCPUser(FastHttpUser):
             headers=dict(TARGET.headers),
             validate=LOAD["validate"],
             max_sessions=max(1, LOAD["max_sessions"] // PROCESSES) if LOAD["max_sessions"] else None,
-            idle_timeout=TARGET.idle_timeout,
+            idle_timeout=TARGET.idle_timeout or (TARGET.front.idle_timeout if TARGET.front else None),
+            auth=TARGET.auth,
+            front=TARGET.front,
         )
         self.mcp = LocustClient(self.client, config)
 

@@ -24,7 +24,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from mcp_harness import __version__, baseline, embedded
+from mcp_harness import __version__, baseline, embedded, report
 from mcp_harness.plugin import OPTIONS, ProbeError, build_target, client_config, list_checks, probe
 from mcp_harness.profile import ProfileError
 
@@ -139,6 +139,7 @@ def judge_run(
             f"{len(outcome.stale)} stale{' (strict)' if ns.strict_baseline else ''}"
         )
     results_path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    report.write_html(out, results)
     summary = out / "summary.md"
     if summary.exists():
         summary.write_text(summary.read_text("utf-8") + "\n".join(extra) + "\n", "utf-8")

@@ -19,7 +19,8 @@ from typing import Any
 
 import httpx
 
-from mcp_harness import __version__, core
+from mcp_harness import __version__, agentcore, core
+from mcp_harness.auth import Auth
 from mcp_harness.wire import Redactor, WireLog
 
 MAX_RESUMPTIONS = 5
@@ -41,6 +42,8 @@ class ClientConfig:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     # Called with each exchange just before its HTTP request goes out (the property checks' rate cap and journal).
     before_send: Callable[[core.Exchange], None] | None = None
+    auth: Auth | None = None  # tokens re-read after a 401, SigV4 signatures
+    front: agentcore.Front | None = None  # an AgentCore front: its session header, its -32005 retries
 
     @property
     def user_agent(self) -> str:
@@ -51,7 +54,8 @@ class ClientConfig:
         return {"name": "mcp-harness", "version": f"{__version__}+run.{self.run_id}"}
 
     def redactor(self) -> Redactor:
-        return Redactor(self.headers.keys(), self.headers.values())
+        names = [*self.headers.keys(), *(self.auth.header_names if self.auth else [])]
+        return Redactor(names, self.headers.values(), live=self.auth.secrets if self.auth else ())
 
 
 def _verify(config: ClientConfig) -> ssl.SSLContext | bool:
@@ -84,6 +88,8 @@ class Client:
         request_ids: Iterator[int] | None = None,
     ) -> Conversation:
         base = {"User-Agent": self.config.user_agent, **self.config.headers}
+        if self.config.front is not None:  # the front routes by its own header: one per MCP session
+            base[agentcore.RUNTIME_SESSION_HEADER] = agentcore.runtime_session_id()
         session = core.Session(
             requested_version=self.config.requested_version,
             client_info=self.config.client_info,
@@ -111,6 +117,13 @@ class Client:
     def before_send(self, exchange: core.Exchange) -> None:
         if self.config.before_send is not None:
             self.config.before_send(exchange)
+        self.sign(exchange)
+
+    def sign(self, exchange: core.Exchange) -> None:
+        """Put the current credentials on the request (the wire log shows them redacted)."""
+        if self.config.auth is not None:
+            http = exchange.http
+            http.headers.update(self.config.auth.headers(http.method, self.config.url, http.headers, http.body))
 
 
 class Conversation:
@@ -152,16 +165,13 @@ class Conversation:
         caller judges what came). A stream that ends before any response is resumed with GET + Last-Event-ID,
         as 2025-11-25 servers may require.
         """
-        self._feed(self._call_core(self.core.sent, exchange))
         self.client.before_send(exchange)
-        http = exchange.http
+        self._feed(self._call_core(self.core.sent, exchange))
         dropped = False
         try:
-            with self.client.http.stream(
-                http.method, self.client.config.url, headers=http.headers, content=http.body
-            ) as response:
+            with self._response(exchange) as response:
                 self._feed(self._call_core(self.core.receive_start, exchange, response.status_code, response.headers))
-                for chunk in response.iter_raw():
+                for chunk in _chunks(response):
                     self._feed(self._call_core(self.core.receive_data, exchange, chunk))
                     if stop_when is not None and stop_when(exchange):
                         dropped = True
@@ -182,6 +192,38 @@ class Conversation:
         if not dropped and exchange.resumes is None:
             self._resume(exchange)
         return exchange
+
+    @contextlib.contextmanager
+    def _response(self, exchange: core.Exchange, **kwargs: Any) -> Iterator[httpx.Response]:
+        """The HTTP response to `exchange`, after the retries that belong to the wire, not to the session: once
+        more with a fresh token after a 401, and after an AgentCore front's -32005 with a growing delay. The
+        session core never sees the answers retried; the wire log notes them."""
+        client, http = self.client, exchange.http
+        auth, front = client.config.auth, client.config.front
+        refreshed, attempt = False, 0
+        while True:
+            with client.http.stream(
+                http.method, client.config.url, headers=http.headers, content=http.body, **kwargs
+            ) as response:
+                if response.status_code == 401 and auth is not None and not refreshed and auth.refresh(http.headers):
+                    refreshed = True
+                    self.wire.note(f"#{exchange.number} got HTTP 401: the token was read again; sending once more")
+                    client.sign(exchange)
+                    continue
+                if (
+                    front is not None
+                    and response.status_code == 200
+                    and "json" in response.headers.get("content-type", "")
+                ):
+                    delay = front.retry_delay(attempt, response.headers["content-type"], 200, response.read())
+                    if delay is not None:
+                        attempt += 1
+                        self.wire.note(f"#{exchange.number} got -32005 from the front: retry {attempt} in {delay:g}s")
+                        time.sleep(delay)
+                        client.sign(exchange)
+                        continue
+                yield response
+                return
 
     def _answered(self, exchange: core.Exchange) -> bool:
         return exchange.request_id in self.core.responses
@@ -253,10 +295,10 @@ class Conversation:
 
     def _send_peek(self, exchange: core.Exchange) -> core.Exchange:
         """A GET: read the status and headers, then close (the stream would stay open)."""
-        self._feed(self._call_core(self.core.sent, exchange))
         self.client.before_send(exchange)
+        self._feed(self._call_core(self.core.sent, exchange))
         try:
-            with self.client.http.stream("GET", self.client.config.url, headers=exchange.http.headers) as response:
+            with self._response(exchange) as response:
                 self._feed(self._call_core(self.core.receive_start, exchange, response.status_code, response.headers))
                 if core.media_type(response.headers.get("content-type")) != core.SSE:
                     response.read()
@@ -294,6 +336,11 @@ class Conversation:
                 yield ex, m
 
 
+def _chunks(response: httpx.Response) -> Iterator[bytes]:
+    """The body as it arrives, or at once if it was read already (a JSON answer looked at for -32005)."""
+    return iter([response.content]) if response.is_stream_consumed else response.iter_raw()
+
+
 class Stream(threading.Thread):
     """A GET SSE stream read in the background; `stop()` closes it."""
 
@@ -308,17 +355,17 @@ class Stream(threading.Thread):
 
     def run(self) -> None:
         conv, ex = self.conv, self.exchange
-        conv._feed(conv._call_core(conv.core.sent, ex))
         conv.client.before_send(ex)
+        conv._feed(conv._call_core(conv.core.sent, ex))
         try:
             # A GET stream may rightly stay silent for long (servers send keep-alive comments at their own
             # pace), so it gets a longer read timeout than a POST; stop() closes it before that.
             timeout = httpx.Timeout(conv.client.config.timeout, read=STREAM_READ_FACTOR * conv.client.config.timeout)
-            with conv.client.http.stream("GET", conv.client.config.url, headers=ex.http.headers, timeout=timeout) as r:
+            with conv._response(ex, timeout=timeout) as r:
                 self._response = r
                 conv._feed(conv._call_core(conv.core.receive_start, ex, r.status_code, r.headers))
                 self.opened.set()
-                for chunk in r.iter_raw():
+                for chunk in _chunks(r):
                     conv._feed(conv._call_core(conv.core.receive_data, ex, chunk))
         except (httpx.HTTPError, RuntimeError) as e:
             if not self._stopping:

@@ -13,7 +13,10 @@ correlates ids and answers server→client requests. What this loop adds is what
 - every exchange has a deadline; every session still open when the user stops is DELETEd;
 - a session may hold a GET stream open (its own greenlet and pooled connection) for the server's messages;
 - sessions open at once are counted per process (GAUGE) and can be capped (LoadConfig.max_sessions);
-- a long-lived session keeps only its latest step's records (core.Session.prune).
+- a long-lived session keeps only its latest step's records (core.Session.prune);
+- credentials come from an `Auth` (a token read again after a 401, then the request sent once more; SigV4);
+  behind an AgentCore front every session sends its own runtime session id, and a -32005 answer is reported
+  as "-32005 retried" (not a failure) and the step sent again after a growing delay, a bounded number of times.
 
 SSE is read as it arrives: `read_some` returns whatever body bytes the socket has delivered (one `recv`
 at most), not a fixed-size chunk, so no event waits in a buffer. It reads two private attributes of
@@ -40,7 +43,8 @@ from gevent import GreenletExit
 from geventhttpclient.response import HTTPConnectionClosed, HTTPParseError, HTTPSocketPoolResponse
 from geventhttpclient.url import URL
 
-from mcp_harness import __version__, core
+from mcp_harness import __version__, agentcore, core
+from mcp_harness.auth import Auth
 
 MAX_RESUMPTIONS = 5
 CAP_POLL_S = 0.05  # how often a session waiting for the session cap looks again
@@ -93,6 +97,8 @@ class Counters:
     get_streams: int = 0  # GET streams opened (hold scenario), reopenings included
     cap_waits: int = 0  # sessions that waited for the session cap
     connection_retries: int = 0  # requests sent again: their pooled connection was closed by the server
+    front_retries: int = 0  # steps sent again after an AgentCore front's -32005
+    token_refreshes: int = 0  # requests sent again with a token read again after a 401
     violation_samples: list[str] = field(default_factory=list)
 
     def sample(self, text: str) -> None:
@@ -197,6 +203,8 @@ class LoadConfig:
     reinitialize: bool = True  # after a 404 to our session id: initialize again and retry the step
     max_sessions: int | None = None  # this process's cap on sessions open at once
     idle_timeout: float | None = None  # the target's: how long an abandoned session counts against the cap
+    auth: Auth | None = None
+    front: agentcore.Front | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
 
@@ -222,11 +230,14 @@ class LocustClient:
         self.client_info = {"name": "mcp-harness", "version": f"{__version__}+run.{config.run_id}"}
 
     def session(self) -> LoadConversation:
+        base = self.base_headers
+        if self.config.front is not None:  # the front routes by its own header: one per MCP session
+            base = {**base, agentcore.RUNTIME_SESSION_HEADER: agentcore.runtime_session_id()}
         session = core.Session(
             requested_version=self.config.requested_version,
             client_info=self.client_info,
             handlers=self.config.handlers,
-            base_headers=self.base_headers,
+            base_headers=base,
             validate=random.random() < self.config.validate,
         )
         conv = LoadConversation(self, session)
@@ -238,6 +249,19 @@ class LocustClient:
         it yields no response byte at all; the request is sent once more on a new connection, as browsers
         do, since the server closed that connection without reading it (geventhttpclient retries only
         idempotent methods)."""
+        auth = self.config.auth
+        if auth is not None:
+            request.headers.update(auth.headers(request.method, self.config.url, request.headers, request.body))
+        response = self._request(request)
+        if response.status_code == 401 and auth is not None and auth.refresh(request.headers):
+            response.read()  # the 401's body, so that its connection goes back to the pool
+            response.release()
+            COUNTERS.token_refreshes += 1
+            request.headers.update(auth.headers(request.method, self.config.url, request.headers, request.body))
+            response = self._request(request)
+        return response
+
+    def _request(self, request: core.HttpRequest) -> HTTPSocketPoolResponse:
         client = self.pool.get_client(self.url)
         try:
             return client.request(request.method, self.path, body=request.body, headers=request.headers)
@@ -411,12 +435,27 @@ class LoadConversation:
         """One step; after a 404 to our session id, a re-initialize and one retry. The records of earlier
         steps are dropped first: a long-lived session must not grow."""
         self.core.prune()
-        ex = self._send(build(), name)
+        ex = self._send_busy(build, name)
         if self.core.gone and self.client.config.reinitialize:
             self.core.reset()
             COUNTERS.reinitializations += 1
             self.initialize(name="re-initialize")
-            ex = self._send(build(), name)
+            ex = self._send_busy(build, name)
+        return ex
+
+    def _send_busy(self, build: Callable[[], core.Exchange], name: str) -> core.Exchange:
+        """A step, sent again (a new request id) while an AgentCore front answers -32005, within its retries."""
+        front = self.client.config.front
+        ex = self._send(build(), name, busy_ok=front is not None)
+        attempt = 0
+        while front is not None:
+            delay = front.retry_delay(attempt, ex.headers.get("content-type"), ex.status, bytes(ex.body))
+            if delay is None:
+                break
+            attempt += 1
+            COUNTERS.front_retries += 1
+            gevent.sleep(delay)
+            ex = self._send(build(), name, busy_ok=attempt < front.max_retries)
         return ex
 
     def _shielded(
@@ -450,7 +489,7 @@ class LoadConversation:
             raise GreenletExit
         return worker.get(block=False)
 
-    def _send(self, ex: core.Exchange, name: str, *, bounded: bool = True) -> core.Exchange:
+    def _send(self, ex: core.Exchange, name: str, *, bounded: bool = True, busy_ok: bool = False) -> core.Exchange:
         """One step: send, read everything it brings (bounded by the step timeout; unbounded, only by the
         socket's read timeout, which then just ends the stream), report it to Locust."""
         limit = self.client.config.timeout
@@ -482,6 +521,10 @@ class LoadConversation:
             COUNTERS.sessions_gone += 1
             self._hold(False)
             name, error = "404 session gone", None
+        elif busy_ok and agentcore.error_code(ex.headers.get("content-type"), ex.status, bytes(ex.body)) == (
+            agentcore.BUSY_CODE
+        ):
+            name, error = "-32005 retried", None  # the front's "session operation in progress": sent again
         else:
             error = error or self._outcome(ex)
         self.client.fire(

@@ -25,7 +25,7 @@ import allure
 import pytest
 from _pytest.junitxml import xml_key  # pytest is pinned exactly: the JUnit plugin's stash key
 
-from mcp_harness import __version__, catalogue, core, embedded, report
+from mcp_harness import __version__, agentcore, catalogue, core, embedded, report
 from mcp_harness.catalogue import Requirement
 from mcp_harness.driver import Client, ClientConfig, Conversation, HarnessError
 from mcp_harness.profile import (
@@ -37,10 +37,12 @@ from mcp_harness.profile import (
     ToolSpec,
     check_url,
     check_version,
+    interpolate,
     load_profile,
     merge_headers,
     parse_header,
     property_budget,
+    start_auth,
 )
 from mcp_harness.report import console_line
 from mcp_harness.scenarios import list_tools
@@ -124,7 +126,10 @@ def probe(config: ClientConfig) -> Probe:
         if version not in core.STATEFUL_VERSIONS:
             raise ProbeError(f"the server negotiated protocol version {version!r}, which this harness does not speak")
         if conv.core.session_id is not None:
-            conv.notify("notifications/initialized")
+            try:
+                conv.notify("notifications/initialized")
+            except HarnessError as e:
+                raise ProbeError(f"the server stopped answering after initialize: {e}") from None
         return Probe(version, conv.core.session_id is not None, conv.core.server_info, conv.core.server_capabilities)
 
 
@@ -290,7 +295,8 @@ SEVERITY = {
 
 
 def _label_allure(harness: Harness) -> None:
-    """The check as Allure shows it: the spec clause as a link, the level as severity, labels by area. (No-ops unless allure-pytest writes results, i.e. --alluredir is given.)"""
+    """The check as Allure shows it: the spec clause as a link, the level as severity, labels by area.
+    (No-ops unless allure-pytest writes results, i.e. --alluredir is given.)"""
     req, version = harness.requirement, harness.version or ""
     allure.dynamic.description(f"{req.title}\n\n> {(req.row(version) or req.rows[-1]).quote}")
     allure.dynamic.link(req.spec_url(version), name=f"spec {req.spec_ref(version)}")
@@ -409,10 +415,14 @@ def build_target(option: Any) -> Target:
     if option.insecure:
         target.insecure = True
     _property_options(target, option)
-    target.headers = merge_headers(target.headers, dict(parse_header(h) for h in option.header))
+    given = [(h, "--header") for h in option.header]
     # The Makefile hands HEADER over in the environment so that make never echoes its value.
     if os.environ.get("MCP_HARNESS_HEADER"):
-        target.headers = merge_headers(target.headers, dict([parse_header(os.environ["MCP_HARNESS_HEADER"], "HEADER")]))
+        given.append((os.environ["MCP_HARNESS_HEADER"], "HEADER"))
+    for text, key in given:  # '${TOKEN}' in single quotes keeps the secret out of the process list
+        name, value = parse_header(text, key)
+        target.headers = merge_headers(target.headers, {name: interpolate(value, key)})
+    start_auth(target)
     return target
 
 
@@ -440,6 +450,8 @@ def client_config(target: Target, run_id: str) -> ClientConfig:
         insecure=target.insecure,
         requested_version=target.spec_version,
         run_id=run_id,
+        auth=target.auth,
+        front=target.front,
     )
 
 
@@ -556,6 +568,9 @@ def _verdict(state: RunState, harness: Harness | None, req: Requirement, excinfo
         return ("info" if req.kind == "info" else "pass"), None
     exc = excinfo.value
     if isinstance(exc, CheckFailed):
+        why = _front_deviation(state, harness, req)
+        if why:
+            return "info", f"{why}; the check saw: {exc}"
         return ("warn" if level == "SHOULD" and not state.strict else "fail"), str(exc)
     if isinstance(exc, NotTestable):
         return "not-testable", str(exc)
@@ -566,6 +581,14 @@ def _verdict(state: RunState, harness: Harness | None, req: Requirement, excinfo
 
 
 # trylast: the innermost wrapper, so that Allure's (outer) wrapper reads the outcome set here.
+def _front_deviation(state: RunState, harness: Harness | None, req: Requirement) -> str | None:
+    """A failure that is the AgentCore front's known deviation, not the server's: the reason, or None."""
+    if state.target.front is None or harness is None:
+        return None
+    exchanges = [ex for c in harness.clients for conv in c.conversations for ex in conv.core.exchanges]
+    return agentcore.deviation(req.id, exchanges)
+
+
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
@@ -595,7 +618,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         reason=scrub(reason) if reason else None,
         duration_s=round(call.duration, 3),
     )
-    if verdict in ("fail", "warn", "error") and harness is not None:
+    deviated = verdict == "info" and call.excinfo is not None and isinstance(call.excinfo.value, CheckFailed)
+    if (verdict in ("fail", "warn", "error") or deviated) and harness is not None:
         result.wire_log = _write_wire(state, check_id, harness)
         if result.wire_log:
             allure.attach.file(
@@ -672,6 +696,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         state.notes.append(f"could not ask the reference server for its open sessions: {e}")
     finally:
         _stop_server(state)
+    transport = _transport_counters(state)
+    if state.target.front is not None:
+        state.notes.append(state.target.front.note())
     late = [r for r in state.results if r.reason and r.reason.startswith("not run: the run's time limit")]
     if late:
         state.notes.append(f"the time limit of {state.time_limit:g}s was reached: {len(late)} check(s) not run")
@@ -684,6 +711,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         started_at=state.started_at,
         duration_s=time.monotonic() - state.started,
         notes=state.notes,
+        transport=transport,
     )
     report.write_results(state.out, run, state.results)
     report.write_summary(state.out, run, state.results)
@@ -692,6 +720,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if reporter is not None:
         reporter.write_line("")
         reporter.write_line(f"mcp-harness: {report.tally(state.results)}  (reports in {state.out}/)")
+
+
+def _transport_counters(state: RunState) -> dict[str, int]:
+    """What happened below the checks: -32005 retries at a front, tokens read again after a 401."""
+    counters = {}
+    if state.target.front is not None:
+        counters["front_retries"] = state.target.front.retries
+    if state.target.auth is not None and state.target.auth.token is not None:
+        counters["token_refreshes"] = state.target.auth.refreshes
+    return counters
 
 
 def _allure_environment(config: pytest.Config, run: report.RunInfo) -> None:

@@ -24,6 +24,11 @@ is documented in PROFILE_KEYS, which README.md mirrors; an unknown key or a bad 
     tools = ["echo", "search"]     # tools given generated arguments (default: those annotated readOnlyHint)
     malformed = true               # malformed and oversized requests (default: only the embedded server)
     rate = 20                      # at most 20 requests per second from the property checks
+    [auth]                         # credentials that change during a run: see AUTH_KEYS
+    token_command = "vault read -field=token secret/mcp-staging"
+    [agentcore]                    # an Amazon Bedrock AgentCore Runtime front: see AGENTCORE_KEYS
+    region = "us-west-2"
+    runtime_arn = "arn:aws:bedrock-agentcore:us-west-2:123456789012:runtime/my_server-AbCdEf1234"
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from mcp_harness import agentcore
+from mcp_harness.auth import Auth, AuthError, SigV4, TokenSource
 from mcp_harness.core import LATEST_VERSION, STATEFUL_VERSIONS
 
 # key → (type description, help). Tables are described by their own entries.
@@ -56,6 +63,30 @@ PROFILE_KEYS: dict[str, str] = {
     "tools.call": "table {name, arguments}: the tool the load tool_call scenario calls (default: echo)",
     "load": "table: load-run settings, see the load.* keys",
     "properties": "table: property-check settings, see the properties.* keys",
+    "auth": "table: a token read from the environment or a command (again after a 401), SigV4; see auth.*",
+    "agentcore": "table: the target is behind Amazon Bedrock AgentCore Runtime; see agentcore.*",
+}
+# [auth] key → help. README mirrors this table.
+AUTH_KEYS: dict[str, str] = {
+    "token_env": "string: environment variable holding the token (read again after an HTTP 401)",
+    "token_command": "string: shell command printing the token (run again after an HTTP 401, then the request is "
+    "sent once more)",
+    "header": "string: the header the token goes in (default Authorization)",
+    "scheme": 'string: what precedes the token (default "Bearer"; "" sends the token alone)',
+    "sigv4": "table {region, service}: sign every request with AWS SigV4 (service default bedrock-agentcore; "
+    "needs the sigv4 extra, botocore)",
+}
+# [agentcore] key → help. README mirrors this table.
+AGENTCORE_KEYS: dict[str, str] = {
+    "region": "string: the AWS region of the runtime (required)",
+    "runtime_arn": "string: the agent runtime's ARN (required); the URL carries it escaped",
+    "qualifier": "string: the endpoint name (default DEFAULT)",
+    "endpoint": "string: the data-plane base URL (default https://bedrock-agentcore.<region>.amazonaws.com)",
+    "max_retries": f"whole number >= 0: retries of a -32005 answer, with a doubling delay (default "
+    f"{agentcore.DEFAULT_RETRIES})",
+    "idle_timeout": f"seconds: the runtime's idle timeout (default {agentcore.DEFAULT_IDLE_TIMEOUT:g}); for load "
+    "and capacity planning; the expiry checks still need the top-level idle_timeout",
+    "max_lifetime": f"seconds: the runtime session's maximum lifetime (default {agentcore.MAX_LIFETIME:g}, 8 h)",
 }
 # [properties] key → help. README mirrors this table.
 PROPERTIES_KEYS: dict[str, str] = {
@@ -135,6 +166,8 @@ class Target:
     tools_from_profile: bool = False
     load: LoadSettings = field(default_factory=lambda: LoadSettings())
     properties: PropertySettings = field(default_factory=lambda: PropertySettings())
+    auth: Auth | None = None
+    front: agentcore.Front | None = None
 
     @property
     def declared_stateful(self) -> bool:
@@ -348,6 +381,79 @@ def _tool(value: Any, key: str) -> ToolSpec:
     return ToolSpec(_string(value.get("name"), f"{key}.name"), arguments)
 
 
+def _table(value: Any, key: str, known: Mapping[str, str]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ProfileError(f"{key}: expected a table ({', '.join(known)})")
+    for name in value:
+        if name not in known:
+            raise ProfileError(f"{key}.{name}: unknown key (known: {', '.join(known)})")
+    return value
+
+
+def _auth_table(value: Any) -> Auth:
+    table = _table(value, "auth", AUTH_KEYS)
+    if "token_env" in table and "token_command" in table:
+        raise ProfileError("auth: give token_env or token_command, not both")
+    auth = Auth()
+    if "token_env" in table or "token_command" in table:
+        scheme = table.get("scheme", "Bearer")
+        if not isinstance(scheme, str):
+            raise ProfileError(f"auth.scheme: expected a string, got {scheme!r}")
+        auth.token = TokenSource(
+            env=_string(table["token_env"], "auth.token_env") if "token_env" in table else None,
+            command=_string(table["token_command"], "auth.token_command") if "token_command" in table else None,
+            header=_string(table.get("header", "Authorization"), "auth.header"),
+            scheme=scheme,
+        )
+    elif "header" in table or "scheme" in table:
+        raise ProfileError("auth: header and scheme need token_env or token_command")
+    if "sigv4" in table:
+        sig = _table(table["sigv4"], "auth.sigv4", {"region": "", "service": ""})
+        auth.sigv4 = SigV4(
+            _string(sig.get("region"), "auth.sigv4.region"),
+            _string(sig.get("service", "bedrock-agentcore"), "auth.sigv4.service"),
+        )
+    if auth.token is None and auth.sigv4 is None:
+        raise ProfileError("auth: expected token_env, token_command or sigv4")
+    return auth
+
+
+def _agentcore_table(value: Any) -> agentcore.Front:
+    table = _table(value, "agentcore", AGENTCORE_KEYS)
+    front = agentcore.Front(
+        region=_string(table.get("region"), "agentcore.region"),
+        runtime_arn=_string(table.get("runtime_arn"), "agentcore.runtime_arn"),
+        qualifier=_string(table.get("qualifier", "DEFAULT"), "agentcore.qualifier"),
+    )
+    if not front.runtime_arn.startswith("arn:"):
+        raise ProfileError(
+            f"agentcore.runtime_arn: expected an ARN (arn:aws:bedrock-agentcore:…), got {front.runtime_arn!r}"
+        )
+    if "endpoint" in table:
+        front.endpoint = check_url(
+            interpolate(_string(table["endpoint"], "agentcore.endpoint"), "agentcore.endpoint"), "agentcore.endpoint"
+        )
+    if "max_retries" in table:
+        retries = table["max_retries"]
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ProfileError(f"agentcore.max_retries: expected a whole number >= 0, got {retries!r}")
+        front.max_retries = retries
+    if "idle_timeout" in table:
+        front.idle_timeout = _number(table["idle_timeout"], "agentcore.idle_timeout")
+    if "max_lifetime" in table:
+        front.max_lifetime = _number(table["max_lifetime"], "agentcore.max_lifetime")
+    return front
+
+
+def start_auth(target: Target) -> None:
+    """Read the first token / load the signing credentials: a ProfileError (one line, exit 2) if that fails."""
+    if target.auth is not None:
+        try:
+            target.auth.start()
+        except AuthError as e:
+            raise ProfileError(str(e)) from None
+
+
 def load_profile(path: str | Path, target: Target | None = None) -> Target:
     """Read a TOML profile onto `target` (defaults when None)."""
     target = target or Target()
@@ -389,6 +495,14 @@ def load_profile(path: str | Path, target: Target | None = None) -> Target:
             target.load = _load_table(value)
         elif key == "properties":
             target.properties = _properties_table(value)
+        elif key == "auth":
+            target.auth = _auth_table(value)
+        elif key == "agentcore":
+            target.front = _agentcore_table(value)
         else:
             raise ProfileError(f"{key}: unknown key in profile {path} (known: {', '.join(sorted(PROFILE_KEYS))})")
+    if target.front is not None:
+        if "url" in data:
+            raise ProfileError(f"profile {path}: give url or [agentcore], not both (agentcore.endpoint moves the host)")
+        target.url = target.front.url
     return target

@@ -10,7 +10,7 @@ import hashlib
 import html
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from mcp_harness import core
@@ -26,15 +26,28 @@ def fingerprint(value: str) -> str:
     return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:10]
 
 
+def _spellings(secrets: Iterable[str]) -> list[str]:
+    values = {s for s in secrets if s and len(s) >= 4}
+    # "Bearer <token>": the token alone is a secret too (a server may echo it without the scheme).
+    values |= {s.split()[-1] for s in values if " " in s.strip() and len(s.split()[-1]) >= 8}
+    return sorted(values, key=len, reverse=True)
+
+
 class Redactor:
     """Knows which header names and values are secret, and scrubs them from headers and free text."""
 
-    def __init__(self, user_headers: Iterable[str] = (), secrets: Iterable[str] = ()) -> None:
+    def __init__(self, user_headers: Iterable[str] = (), secrets: Iterable[str] = (), live: Sequence[str] = ()) -> None:
         self.names = SENSITIVE_HEADERS | {n.lower() for n in user_headers}
-        values = {s for s in secrets if s and len(s) >= 4}
-        # "Bearer <token>": the token alone is a secret too (a server may echo it without the scheme).
-        values |= {s.split()[-1] for s in values if " " in s.strip() and len(s.split()[-1]) >= 8}
-        self.secrets = sorted(values, key=len, reverse=True)
+        self._fixed = _spellings(secrets)
+        self._live = live  # grows during the run (tokens read again after a 401): looked at on each use
+        self._seen = 0
+
+    @property
+    def secrets(self) -> list[str]:
+        if len(self._live) != self._seen:
+            self._fixed = sorted(set(self._fixed) | set(_spellings(self._live)), key=len, reverse=True)
+            self._seen = len(self._live)
+        return self._fixed
 
     def header(self, name: str, value: str) -> str:
         lower = name.lower()

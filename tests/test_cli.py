@@ -194,3 +194,24 @@ def test_time_limit_reports_the_checks_not_run_as_errors(tmp_path: Path) -> None
     assert any(f"{len(late)} check(s) not run" in n for n in run.results["notes"])
     allure = [json.loads(p.read_text()) for p in (tmp_path / "allure-results").glob("*-result.json")]
     assert {d["status"] for d in allure if d["name"] in {c["id"] for c in late}} == {"broken"}
+
+
+def test_server_that_stops_answering_times_out_and_the_run_ends(tmp_path: Path, server_factory) -> None:
+    # Two probes (the command's, the plugin's: initialize, initialized, DELETE each) and one check's initialize pass.
+    server = server_factory(extra_args=("--hang-after", "7"))
+    run = run_harness(tmp_path, "--url", server.url, "--timeout", "1", "--time-limit", "15", "--check", "transport.*")
+    assert run.code == 1, run.stdout + run.stderr
+    checks = run.results["checks"]
+    assert {c["id"] for c in checks} == {i for i in catalogue.BY_ID if i.startswith("transport.")}
+    errors = [c["reason"] for c in checks if c["verdict"] == "error"]
+    assert len(errors) == len(checks) - 1  # all but the expiry check, not-testable without an idle timeout
+    assert any("timed out after 1s" in r for r in errors) and any("time limit of 15s" in r for r in errors)
+    assert run.results["duration_s"] < 15 + 10  # the check running at the limit ends within a few reads
+
+
+def test_server_that_stops_answering_after_initialize_is_one_line(tmp_path: Path, server_factory) -> None:
+    server = server_factory(extra_args=("--hang-after", "1"))
+    run = run_harness(tmp_path, "--url", server.url, "--timeout", "1")
+    assert run.code == 2
+    assert_one_line(run.stderr)
+    assert "stopped answering after initialize" in run.stderr and "timed out after 1s" in run.stderr
