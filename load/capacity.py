@@ -148,8 +148,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--step-time", type=positive, default=10.0, help="seconds per step (default 10, 3 of warm-up)")
     p.add_argument("--plan-arrival-rate", type=positive, help="planning: new sessions per second at peak")
     p.add_argument("--plan-session-duration", type=positive, default=300.0, help="planning: mean session seconds")
-    p.add_argument("--plan-idle-timeout", type=positive, default=capacity.AGENTCORE_IDLE_S, help="planning (900)")
-    p.add_argument("--plan-max-lifetime", type=positive, default=capacity.AGENTCORE_LIFETIME_S, help="planning (8 h)")
+    p.add_argument("--plan-idle-timeout", type=positive, help="planning (default: [agentcore] of the profile, or 900)")
+    p.add_argument("--plan-max-lifetime", type=positive, help="planning (default: [agentcore] of the profile, or 8 h)")
     p.add_argument("--quota", type=int, default=capacity.AGENTCORE_QUOTA, help="concurrent-session quota (5000)")
     p.add_argument("--out", default="reports/capacity", help="where capacity.json and capacity.html go")
     return p
@@ -164,6 +164,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"capacity: {e}", file=sys.stderr)
         return 2
     config = config_from(args, target)
+    front = target.front  # a profile's [agentcore] knows the runtime's idle timeout and lifetime
+    if args.plan_idle_timeout is None:
+        args.plan_idle_timeout = front.idle_timeout if front else capacity.AGENTCORE_IDLE_S
+    if args.plan_max_lifetime is None:
+        args.plan_max_lifetime = front.max_lifetime if front else capacity.AGENTCORE_LIFETIME_S
     if url:
         if problem := reachable(url):
             print(f"capacity: {problem}", file=sys.stderr)

@@ -22,11 +22,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mcp_harness import agentcore
+
 KEEP_UP = 0.95  # a step whose achieved rate falls below this share of the offered rate is saturated
 QUANTILES = (50, 95, 99)
 AGENTCORE_QUOTA = 5000  # AgentCore's default concurrent sessions per region (approximately)
-AGENTCORE_IDLE_S = 900.0
-AGENTCORE_LIFETIME_S = 8 * 3600.0
+AGENTCORE_IDLE_S = agentcore.DEFAULT_IDLE_TIMEOUT
+AGENTCORE_LIFETIME_S = agentcore.MAX_LIFETIME
 
 
 @dataclass

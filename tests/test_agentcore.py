@@ -1,0 +1,102 @@
+"""The whole suite and a load run through the emulated AgentCore front (fixtures/agentcore_front.py): the
+runtime session header, -32005 retries, a token rotated mid-run, deviations reported as info."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from conftest import run_harness
+from test_load import run_locust
+
+from mcp_harness import catalogue
+
+ARN = "arn:aws:bedrock-agentcore:us-west-2:123456789012:runtime/harness_reference-AbCdEf1234"
+TOKENS = ("agentcore-token-first-7c1e", "agentcore-token-second-93d0")
+
+
+def front_stats(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url.split("?")[0].rsplit("/", 1)[0] + "/front-stats", timeout=5) as r:
+        return json.load(r)
+
+
+def profile(tmp_path: Path, url: str, token_file: Path, *, idle_timeout: float | None = 2) -> Path:
+    endpoint = url.split("/runtimes/")[0]
+    path = tmp_path / "agentcore.toml"
+    path.write_text(
+        (f"idle_timeout = {idle_timeout}\n" if idle_timeout else "")
+        + f"""
+[auth]
+token_command = "cat {token_file}"
+
+[agentcore]
+region = "us-west-2"
+runtime_arn = "{ARN}"
+endpoint = "{endpoint}"
+max_retries = 4
+"""
+    )
+    return path
+
+
+def test_the_suite_passes_through_the_front_with_retries_counted_and_a_token_rotated(
+    tmp_path: Path, server_factory
+) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKENS[0])
+    front = server_factory(script="agentcore_front.py", extra_args=("--busy", "1", "--token-file", str(token_file)))
+    out = tmp_path / "out"
+    rotate = threading.Timer(6.0, lambda: token_file.write_text(TOKENS[1]))  # mid-run: the old token is refused
+    rotate.start()
+    try:
+        run = run_harness(out, "--profile", str(profile(tmp_path, front.url, token_file)))
+    finally:
+        rotate.cancel()
+    assert run.code == 0, run.stdout + run.stderr
+    doc = run.results
+    assert doc["target"] == front.url  # built from region, ARN (escaped) and qualifier, on the test endpoint
+    assert {c["id"] for c in doc["checks"]} == set(catalogue.BY_ID)
+    assert not run.with_verdict("fail", "error", "warn")
+    stats = front_stats(front.url)
+    assert stats["busy_sent"] > 0 and doc["transport"]["front_retries"] == stats["busy_sent"]
+    assert doc["transport"]["token_refreshes"] >= 1 and stats["unauthorized"] >= 1
+    assert stats["rerouted"] == 0  # every session kept its runtime session id
+    deviations = [c for c in doc["checks"] if "known deviation of the AgentCore front" in c["message"]]
+    assert deviations and all(c["verdict"] == "info" and c["wire_log"] for c in deviations)
+    assert any("AgentCore front: runtime" in n and "retries in this run" in n for n in doc["notes"])
+    assert front.open_sessions() == 0
+    for path in [p for p in out.rglob("*") if p.is_file()]:
+        text = path.read_text(errors="replace")
+        assert not any(token in text for token in TOKENS), path
+
+
+def test_without_the_profile_the_front_deviations_fail(tmp_path: Path, server_factory) -> None:
+    """The same front addressed by its URL alone: what the profile reports as deviations are failures, so the
+    info verdicts above are the profile's doing, not a check that cannot fail."""
+    front = server_factory(script="agentcore_front.py")
+    run = run_harness(tmp_path, "--url", front.url, "--check", "transport.session.*")
+    assert run.code == 1
+    assert run.with_verdict("fail")
+
+
+def test_load_through_the_front_retries_busy_answers_without_failures(tmp_path: Path, server_factory) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKENS[0])
+    front = server_factory(script="agentcore_front.py", extra_args=("--busy", "1", "--token-file", str(token_file)))
+    result = run_locust(
+        front.url,
+        tmp_path,
+        users=5,
+        duration="4s",
+        MCP_PROFILE=str(profile(tmp_path, front.url, token_file, idle_timeout=None)),
+        SCENARIO="tool_call",
+    )
+    summary = result["summary"]
+    assert summary["failures"] == 0, summary["errors"]
+    assert summary["counters"]["front_retries"] == front_stats(front.url)["busy_sent"] > 0
+    assert "-32005 retried" in result["rows"]
+    assert front_stats(front.url)["rerouted"] == 0
+    assert front.open_sessions() == 0
