@@ -23,6 +23,13 @@ def front_stats(url: str) -> dict[str, Any]:
         return json.load(r)
 
 
+def rotate_token(token_file: Path, token: str) -> None:
+    """Replace the token at once (a rename), as a secret store would: never an empty file to read."""
+    fresh = token_file.with_suffix(".new")
+    fresh.write_text(token)
+    fresh.replace(token_file)
+
+
 def profile(tmp_path: Path, url: str, token_file: Path, *, idle_timeout: float | None = 2) -> Path:
     endpoint = url.split("/runtimes/")[0]
     path = tmp_path / "agentcore.toml"
@@ -49,7 +56,7 @@ def test_the_suite_passes_through_the_front_with_retries_counted_and_a_token_rot
     token_file.write_text(TOKENS[0])
     front = server_factory(script="agentcore_front.py", extra_args=("--busy", "1", "--token-file", str(token_file)))
     out = tmp_path / "out"
-    rotate = threading.Timer(6.0, lambda: token_file.write_text(TOKENS[1]))  # mid-run: the old token is refused
+    rotate = threading.Timer(6.0, rotate_token, (token_file, TOKENS[1]))  # mid-run: the old token is refused
     rotate.start()
     try:
         run = run_harness(out, "--profile", str(profile(tmp_path, front.url, token_file)))
@@ -82,21 +89,41 @@ def test_without_the_profile_the_front_deviations_fail(tmp_path: Path, server_fa
     assert run.with_verdict("fail")
 
 
-def test_load_through_the_front_retries_busy_answers_without_failures(tmp_path: Path, server_factory) -> None:
+def test_a_server_defect_behind_the_front_still_fails(tmp_path: Path, server_factory) -> None:
+    """A deviation is excused only when the front carried an error: a server that keeps serving a deleted
+    session (200 with a result, no error) fails through the front as it does without it."""
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKENS[0])
+    front = server_factory(
+        script="agentcore_front.py", mutant="delete-ignored", extra_args=("--token-file", str(token_file))
+    )
+    path = profile(tmp_path, front.url, token_file)
+    run = run_harness(tmp_path / "out", "--profile", str(path), "--check", "transport.session.expired-404")
+    assert run.code == 1
+    assert run.verdicts == {"transport.session.expired-404": "fail"}
+
+
+def test_load_through_the_front_retries_busy_answers_and_refused_tokens(tmp_path: Path, server_factory) -> None:
     token_file = tmp_path / "token"
     token_file.write_text(TOKENS[0])
     front = server_factory(script="agentcore_front.py", extra_args=("--busy", "1", "--token-file", str(token_file)))
-    result = run_locust(
-        front.url,
-        tmp_path,
-        users=5,
-        duration="4s",
-        MCP_PROFILE=str(profile(tmp_path, front.url, token_file, idle_timeout=None)),
-        SCENARIO="tool_call",
-    )
+    rotate = threading.Timer(2.0, rotate_token, (token_file, TOKENS[1]))
+    rotate.start()
+    try:
+        result = run_locust(
+            front.url,
+            tmp_path,
+            users=5,
+            duration="4s",
+            MCP_PROFILE=str(profile(tmp_path, front.url, token_file, idle_timeout=None)),
+            SCENARIO="tool_call",
+        )
+    finally:
+        rotate.cancel()
     summary = result["summary"]
     assert summary["failures"] == 0, summary["errors"]
     assert summary["counters"]["front_retries"] == front_stats(front.url)["busy_sent"] > 0
     assert "-32005 retried" in result["rows"]
+    assert summary["counters"]["token_refreshes"] >= 1  # the requests refused after the rotation, sent again
     assert front_stats(front.url)["rerouted"] == 0
     assert front.open_sessions() == 0
