@@ -4,19 +4,19 @@ report rendered in a real headless Chromium (Debian's chromium + chromium-driver
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import severe_console_entries
 
 from mcp_harness import capacity
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 SCREENSHOT = ROOT / "reports" / "capacity-screenshot.png"
 
 
@@ -98,47 +98,19 @@ def synthetic_report(path: Path) -> Path:
     return path
 
 
-def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        if os.environ.get("CI"):
-            pytest.fail("CI must install Debian's chromium and chromium-driver (.ci/run does)")
-        pytest.skip(
-            "Debian's chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)"
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+def test_report_renders_in_headless_chromium(tmp_path: Path, headless_chromium: Any) -> None:
     from selenium.webdriver.common.by import By
 
     page = synthetic_report(tmp_path / "capacity.html")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--window-size=1280,2400",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
-        driver.get(page.as_uri())
-        images = driver.find_elements(By.CSS_SELECTOR, "#plots img")
-        assert len(images) == 4
-        for image in images:  # decoded, with a real size: the plots rendered
-            assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 300
-        assert "sustained" in driver.find_element(By.ID, "conclusion").text
-        assert len(driver.find_elements(By.CSS_SELECTOR, "#steps tr")) == 6  # header + 5 steps
-        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-        assert not errors, errors
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        assert driver.save_screenshot(str(SCREENSHOT))
-        shutil.copy(SCREENSHOT, tmp_path / SCREENSHOT.name)
-    finally:
-        driver.quit()
+    driver = headless_chromium
+    driver.get(page.as_uri())
+    images = driver.find_elements(By.CSS_SELECTOR, "#plots img")
+    assert len(images) == 4
+    for image in images:  # decoded, with a real size: the plots rendered
+        assert driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 300
+    assert "sustained" in driver.find_element(By.ID, "conclusion").text
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#steps tr")) == 6  # header + 5 steps
+    assert not severe_console_entries(driver)
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    assert driver.save_screenshot(str(SCREENSHOT))
+    shutil.copy(SCREENSHOT, tmp_path / SCREENSHOT.name)

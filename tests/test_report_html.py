@@ -4,18 +4,16 @@ rendered in a real headless Chromium (Debian's chromium + chromium-driver, insta
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import asdict
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import pytest
+from conftest import severe_console_entries
 
 from mcp_harness import baseline, report
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 WIRE = '→ {"jsonrpc":"2.0","id":1,"method":"tools/list"}\n← {"jsonrpc":"2.0","id":1,"error":{"code":-32601}}\n'
 EVIL = "<script>alert('x')</script> & more"
 
@@ -120,39 +118,20 @@ def test_html_report_without_optional_sections(tmp_path: Path) -> None:
     assert "outside the output folder" in "".join(page.text)
 
 
-def test_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        if os.environ.get("CI"):
-            pytest.fail("CI must install Debian's chromium and chromium-driver (.ci/run does)")
-        pytest.skip(
-            "Debian's chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)"
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+def test_html_report_renders_in_headless_chromium(tmp_path: Path, headless_chromium: Any) -> None:
     from selenium.webdriver.common.by import By
 
     doc = make_run(tmp_path / "run")
     page = report.write_html(tmp_path / "run", doc)
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    flags = ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking")
-    for flag in flags:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'profile'}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
-        driver.get(page.as_uri())
-        assert driver.title == "mcp-harness conformance: https://<redacted>@mcp.example/mcp"
-        rows = driver.find_elements(By.CSS_SELECTOR, "#checks tbody tr")
-        verdicts = [r.get_attribute("data-verdict") for r in rows]
-        assert verdicts == ["fail", "fail", "error", "not-testable", "info", "pass"]
-        assert EVIL in rows[2].find_element(By.TAG_NAME, "summary").text  # shown as text, never run
-        assert driver.find_element(By.ID, "filter").is_displayed()  # the script ran
-        driver.find_element(By.CSS_SELECTOR, "#filter button[data-verdict='fail']").click()
-        assert sum(r.is_displayed() for r in rows) == 2
-        assert len(driver.find_elements(By.TAG_NAME, "script")) == 1  # only the filter's own
-        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-        assert not errors, errors
-    finally:
-        driver.quit()
+    driver = headless_chromium
+    driver.get(page.as_uri())
+    assert driver.title == "mcp-harness conformance: https://<redacted>@mcp.example/mcp"
+    rows = driver.find_elements(By.CSS_SELECTOR, "#checks tbody tr")
+    verdicts = [r.get_attribute("data-verdict") for r in rows]
+    assert verdicts == ["fail", "fail", "error", "not-testable", "info", "pass"]
+    assert EVIL in rows[2].find_element(By.TAG_NAME, "summary").text  # shown as text, never run
+    assert driver.find_element(By.ID, "filter").is_displayed()  # the script ran
+    driver.find_element(By.CSS_SELECTOR, "#filter button[data-verdict='fail']").click()
+    assert sum(r.is_displayed() for r in rows) == 2
+    assert len(driver.find_elements(By.TAG_NAME, "script")) == 1  # only the filter's own
+    assert not severe_console_entries(driver)
