@@ -51,6 +51,7 @@ from mcp_harness.profile import (
     ProfileError,
     Target,
     ToolSpec,
+    interpolate,
     load_profile,
     merge_headers,
     parse_header,
@@ -73,8 +74,8 @@ def _settings() -> tuple[Target, dict[str, Any]]:
         if os.environ.get("MCP_PROFILE"):
             target = load_profile(os.environ["MCP_PROFILE"])
         if os.environ.get("MCP_HARNESS_HEADER"):
-            header = parse_header(os.environ["MCP_HARNESS_HEADER"], "MCP_HARNESS_HEADER")
-            target.headers = merge_headers(target.headers, dict([header]))
+            name, value = parse_header(os.environ["MCP_HARNESS_HEADER"], "HEADER")
+            target.headers = merge_headers(target.headers, {name: interpolate(value, "HEADER")})
         if os.environ.get("MCP_CALL_TOOL") or os.environ.get("MCP_CALL_ARGS"):
             arguments = json.loads(os.environ["MCP_CALL_ARGS"]) if os.environ.get("MCP_CALL_ARGS") else {}
             if not isinstance(arguments, dict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -106,7 +107,8 @@ def test_planted_secrets_appear_in_no_output(tmp_path: Path, server_factory) -> 
         "--header",
         f"Authorization: Bearer {secrets[0]}",
         "--header",
-        f"X-Tenant-Key: {secrets[1]}",
+        "X-Tenant-Key: ${MCP_PLANTED_TENANT}",  # filled from the environment: never on a command line
+        env={**os.environ, "MCP_PLANTED_TENANT": secrets[1]},
     )
     assert run.code == 1
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
@@ -215,3 +217,11 @@ def test_server_that_stops_answering_after_initialize_is_one_line(tmp_path: Path
     assert run.code == 2
     assert_one_line(run.stderr)
     assert "stopped answering after initialize" in run.stderr and "timed out after 1s" in run.stderr
+
+
+def test_header_naming_an_unset_variable_is_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "MCP_UNSET_VARIABLE"}
+    run = run_harness(tmp_path, "--header", "Authorization: Bearer ${MCP_UNSET_VARIABLE}", env=env)
+    assert run.code == 2
+    assert_one_line(run.stderr)
+    assert "--header: environment variable MCP_UNSET_VARIABLE is not set" in run.stderr
