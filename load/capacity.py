@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from load.run import reachable  # noqa: E402  (after the path set-up, for a run from a checkout)
 from mcp_harness import capacity, embedded  # noqa: E402
-from mcp_harness.profile import ProfileError, Target, check_url, load_profile, load_value  # noqa: E402
+from mcp_harness.profile import ProfileError, Target, check_url, load_profile, load_value, start_auth  # noqa: E402
 
 LOCUST = Path(sys.executable).with_name("locust")
 GRACE_S = 90  # beyond the search's time limit, before the run is stopped
@@ -159,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         target = load_profile(args.profile) if args.profile else Target()
+        start_auth(target)  # a token that cannot be read: one line now, not a Locust that will not start
         url = check_url(args.url, "--url") if args.url else target.url
     except ProfileError as e:
         print(f"capacity: {e}", file=sys.stderr)

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mcp_harness import embedded  # noqa: E402  (after the path set-up, for a run from a checkout)
-from mcp_harness.profile import LOAD_KEYS, ProfileError, Target, check_url, load_profile, load_value  # noqa: E402
+from mcp_harness.profile import LOAD_KEYS, ProfileError, Target, check_url, load_profile, load_value, start_auth  # noqa: E402
 
 LOCUST = Path(sys.executable).with_name("locust")
 CONNECT_TIMEOUT_S = 5.0
@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         target = load_profile(args.profile) if args.profile else Target()
+        start_auth(target)  # a token that cannot be read: one line now, not a Locust that will not start
         url = check_url(args.url, "--url") if args.url else target.url
         settings = resolve(args, target)
     except ProfileError as e:

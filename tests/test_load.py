@@ -169,6 +169,15 @@ def test_bad_load_settings_end_the_run_with_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in p.stderr
 
 
+def test_an_unreadable_token_ends_make_load_with_one_line(tmp_path: Path) -> None:
+    profile = tmp_path / "target.toml"
+    profile.write_text('[auth]\ntoken_command = "exit 4"\n')
+    cmd = [sys.executable, str(ROOT / "load" / "run.py"), "--profile", str(profile), "--url", "http://127.0.0.1:9/mcp"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2
+    assert p.stderr.strip() == "load: auth.token_command: exited with status 4"
+
+
 def test_master_and_two_workers_merge_their_stats(server_factory, tmp_path: Path) -> None:
     """A distributed run on loopback: a master, two workers; the master's stats and counters cover both."""
     server = server_factory(idle_timeout=None)
