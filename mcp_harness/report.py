@@ -108,6 +108,7 @@ def write_summary(out: Path, run: RunInfo, results: list[CheckResult]) -> Path:
         f"- run `{run.harness['run_id']}`, mcp-harness {run.harness['version']}, strict: {str(run.strict).lower()}",
         f"- result: {tally(results)}",
         *[f"- note: {n}" for n in run.notes],
+        *([f"- transport: {', '.join(f'{k} {v}' for k, v in run.transport.items())}"] if run.transport else []),
         "",
         "| verdict | check | level | spec | detail |",
         "| --- | --- | --- | --- | --- |",

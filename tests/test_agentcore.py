@@ -74,6 +74,7 @@ def test_the_suite_passes_through_the_front_with_retries_counted_and_a_token_rot
     deviations = [c for c in doc["checks"] if "known deviation of the AgentCore front" in c["message"]]
     assert deviations and all(c["verdict"] == "info" and c["wire_log"] for c in deviations)
     assert any("AgentCore front: runtime" in n and "retries in this run" in n for n in doc["notes"])
+    assert f"- transport: front_retries {stats['busy_sent']}, token_refreshes" in (out / "summary.md").read_text()
     assert front.open_sessions() == 0
     for path in [p for p in out.rglob("*") if p.is_file()]:
         text = path.read_text(errors="replace")
@@ -124,6 +125,8 @@ def test_load_through_the_front_retries_busy_answers_and_refused_tokens(tmp_path
     assert summary["failures"] == 0, summary["errors"]
     assert summary["counters"]["front_retries"] == front_stats(front.url)["busy_sent"] > 0
     assert "-32005 retried" in result["rows"]
+    for path in [p for p in tmp_path.rglob("*") if p.is_file() and p.parent == tmp_path and "token" not in p.name]:
+        assert not any(token in path.read_text(errors="replace") for token in TOKENS), path  # CSVs, summary
     assert summary["counters"]["token_refreshes"] >= 1  # the requests refused after the rotation, sent again
     assert front_stats(front.url)["rerouted"] == 0
     assert front.open_sessions() == 0
