@@ -130,3 +130,30 @@ def test_load_through_the_front_retries_busy_answers_and_refused_tokens(tmp_path
     assert summary["counters"]["token_refreshes"] >= 1  # the requests refused after the rotation, sent again
     assert front_stats(front.url)["rerouted"] == 0
     assert front.open_sessions() == 0
+
+
+def test_load_with_sigv4_signatures_through_the_front(tmp_path: Path, server_factory) -> None:
+    """The Locust driver signs every request (POSTs, replies to the server, DELETE) as the front checks them."""
+    credentials = tmp_path / "front-credentials"
+    credentials.write_text("AKIDEXAMPLE:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    front = server_factory(script="agentcore_front.py", extra_args=("--sigv4-credentials", str(credentials)))
+    path = tmp_path / "sigv4.toml"
+    path.write_text(
+        f'[auth]\nsigv4 = {{ region = "us-west-2" }}\n[agentcore]\nregion = "us-west-2"\nruntime_arn = "{ARN}"\n'
+        f'endpoint = "{front.url.split("/runtimes/")[0]}"\n'
+    )
+    aws = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
+    result = run_locust(
+        front.url,
+        tmp_path,
+        users=4,
+        duration="3s",
+        MCP_PROFILE=str(path),
+        SCENARIO="tool_call,elicitation",
+        AWS_EC2_METADATA_DISABLED="true",
+        **aws,
+    )
+    summary = result["summary"]
+    assert summary["failures"] == 0, summary["errors"]  # a wrong secret: thousands of 403s (checked by hand)
+    assert summary["sessions_completed"] > 0 and front_stats(front.url)["unauthorized"] == 0
+    assert front.open_sessions() == 0

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import http.server
 import re
-import threading
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,69 +126,50 @@ def test_front_retry_delay_is_bounded_and_counted() -> None:
     assert len(agentcore.runtime_session_id()) >= 33
 
 
-# --- SigV4: signed by our glue, verified by botocore on the receiving side -------------------------------
+# --- SigV4: signed by our glue, verified by the emulated AgentCore front (botocore recomputes it) -----------
+
+KEY_ID, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
 
-class SigV4Verifier(http.server.BaseHTTPRequestHandler):
-    """Recomputes the signature of each POST with botocore from what arrived; 200 if it matches, else 403."""
-
-    def do_POST(self) -> None:
-        from botocore.auth import SigV4Auth
-        from botocore.awsrequest import AWSRequest
-        from botocore.credentials import Credentials
-
-        body = self.rfile.read(int(self.headers.get("content-length", 0)))
-        url = f"http://{self.headers['host']}{self.path}"
-        got = self.headers.get("authorization", "")
-        signed = got.split("SignedHeaders=")[1].split(",")[0].split(";") if "SignedHeaders=" in got else []
-        headers = {name: self.headers[name] for name in signed if name != "host" and self.headers.get(name)}
-        request = AWSRequest(method="POST", url=url, data=body, headers=headers)
-        request.context["timestamp"] = self.headers.get("x-amz-date", "")
-        signer = SigV4Auth(Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"), "svc", "us-east-1")
-        expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
-        ok = got.endswith(f"Signature={expected}") and "x-amz-date" in signed
-        self.server.outcomes.append(ok)  # type: ignore[attr-defined]
-        self.send_response(200 if ok else 403)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args: object) -> None:
-        pass
+def sigv4_front(server_factory: Any, tmp_path: Path) -> Any:
+    credentials = tmp_path / "front-credentials"
+    credentials.write_text(f"{KEY_ID}:{SECRET}")
+    return server_factory(script="agentcore_front.py", extra_args=("--sigv4-credentials", str(credentials)))
 
 
-@pytest.fixture
-def verifier() -> Iterator[http.server.ThreadingHTTPServer]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SigV4Verifier)
-    server.outcomes = []  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-def test_sigv4_signatures_verify_on_an_escaped_runtime_url(
-    verifier: http.server.ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+def aws_environment(monkeypatch: pytest.MonkeyPatch, secret: str) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never ask a metadata endpoint
-    auth = Auth(sigv4=SigV4(region="us-east-1", service="svc"))
+
+
+def test_sigv4_signatures_verify_at_the_front(
+    tmp_path: Path, server_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    front = sigv4_front(server_factory, tmp_path)
+    endpoint = front.url.split("/runtimes/")[0]
+    where = agentcore.Front(region="us-west-2", runtime_arn=agentcore_front_arn(), endpoint=endpoint)
+    assert where.url == front.url  # the escaped runtime URL, signed as sent
+    aws_environment(monkeypatch, SECRET)
+    auth = Auth(sigv4=SigV4(region="us-west-2"))
     auth.start()
-    url = agentcore.invocation_url("us-east-1", ARN, endpoint=f"http://127.0.0.1:{verifier.server_address[1]}")
-    with Client(ClientConfig(url=url, auth=auth, timeout=5)) as client:
+    with Client(ClientConfig(url=where.url, auth=auth, front=where, timeout=5)) as client:
         conv = client.session(label="sigv4")
-        statuses = [conv.send(conv.core.initialize()).status, conv.send(conv.core.request("ping", None)).status]
-    assert statuses == [200, 200]
-    assert verifier.outcomes == [True, True]  # type: ignore[attr-defined]
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-key-the-verifier-knows")  # the verifier can say no
-    wrong = Auth(sigv4=SigV4(region="us-east-1", service="svc"))
+        conv.initialize()
+        assert "echo" in {t["name"] for t in conv.call("tools/list")["tools"]}
+        stream = conv.open_stream()  # a GET, signed too
+        assert stream.wait_open(5) and conv.core.exchanges[-1].status == 200
+    assert SECRET not in conv.wire.render() and "Authorization: <redacted>" in conv.wire.render()
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-key-the-front-knows")  # the front can say no
+    wrong = Auth(sigv4=SigV4(region="us-west-2"))
     wrong.start()
-    with Client(ClientConfig(url=url, auth=wrong, timeout=5)) as client:
+    with Client(ClientConfig(url=where.url, auth=wrong, front=where, timeout=5)) as client:
         other = client.session(label="wrong key")
         assert other.send(other.core.initialize()).status == 403
-    assert "wJalrXUtnFEMI" not in conv.wire.render() and "Authorization: <redacted>" in conv.wire.render()
+
+
+def agentcore_front_arn() -> str:
+    return "arn:aws:bedrock-agentcore:us-west-2:123456789012:runtime/harness_reference-AbCdEf1234"
 
 
 def test_sigv4_without_credentials_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
