@@ -78,8 +78,8 @@ AUTH_KEYS: dict[str, str] = {
 }
 # [agentcore] key → help. README mirrors this table.
 AGENTCORE_KEYS: dict[str, str] = {
-    "region": "string: the AWS region of the runtime (required)",
-    "runtime_arn": "string: the agent runtime's ARN (required); the URL carries it escaped",
+    "region": "string: the AWS region of the runtime (required); ${ENV_VAR} is replaced from the environment",
+    "runtime_arn": "string: the agent runtime's ARN (required; ${ENV_VAR} allowed); the URL carries it escaped",
     "qualifier": "string: the endpoint name (default DEFAULT)",
     "endpoint": "string: the data-plane base URL (default https://bedrock-agentcore.<region>.amazonaws.com)",
     "max_retries": f"whole number >= 0: retries of a -32005 answer, with a doubling delay (default "
@@ -420,10 +420,13 @@ def _auth_table(value: Any) -> Auth:
 
 def _agentcore_table(value: Any) -> agentcore.Front:
     table = _table(value, "agentcore", AGENTCORE_KEYS)
+
+    def text(name: str, default: str | None = None) -> str:  # ${VAR} allowed: ARNs name accounts
+        key = f"agentcore.{name}"
+        return interpolate(_string(table.get(name, default), key), key)
+
     front = agentcore.Front(
-        region=_string(table.get("region"), "agentcore.region"),
-        runtime_arn=_string(table.get("runtime_arn"), "agentcore.runtime_arn"),
-        qualifier=_string(table.get("qualifier", "DEFAULT"), "agentcore.qualifier"),
+        region=text("region"), runtime_arn=text("runtime_arn"), qualifier=text("qualifier", "DEFAULT")
     )
     if not front.runtime_arn.startswith("arn:"):
         raise ProfileError(

@@ -180,3 +180,15 @@ def test_sigv4_without_credentials_is_one_line(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     with pytest.raises(AuthError, match="botocore found no AWS credentials"):
         Auth(sigv4=SigV4(region="us-east-1")).start()
+
+
+def test_example_agentcore_profile_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("AGENTCORE_RUNTIME_ARN", ARN.replace("us-west-2", "eu-west-1"))
+    example = Path(__file__).resolve().parents[1] / "examples" / "profiles" / "agentcore.toml"
+    target = load_profile(example)
+    assert target.url is not None and target.url.startswith(
+        "https://bedrock-agentcore.eu-west-1.amazonaws.com/runtimes/"
+    )
+    assert target.auth is not None and target.auth.token is not None and target.auth.token.command == "./get-token.sh"
+    assert target.front is not None and target.front.max_retries == 5
