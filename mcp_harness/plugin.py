@@ -480,9 +480,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if time_limit is not None and not time_limit > 0:
         raise pytest.UsageError("--time-limit: expected a number of seconds > 0")
     state = RunState(
-        target, client_config(target, run_id), bool(config.option.strict), Path(config.option.out), selected
+        target,
+        client_config(target, run_id),
+        bool(config.option.strict),
+        Path(config.option.out),
+        selected,
+        time_limit=time_limit,
     )
-    state.time_limit = time_limit
     config.stash[STATE] = state
     config.pluginmanager.register(ConsoleReporter(config, state), "mcp-harness-console")
 
@@ -580,7 +584,6 @@ def _verdict(state: RunState, harness: Harness | None, req: Requirement, excinfo
     return "error", text
 
 
-# trylast: the innermost wrapper, so that Allure's (outer) wrapper reads the outcome set here.
 def _front_deviation(state: RunState, harness: Harness | None, req: Requirement) -> str | None:
     """A failure that is the AgentCore front's known deviation, not the server's: the reason, or None."""
     if state.target.front is None or harness is None:
@@ -589,6 +592,7 @@ def _front_deviation(state: RunState, harness: Harness | None, req: Requirement)
     return agentcore.deviation(req.id, exchanges)
 
 
+# trylast: the innermost wrapper, so that Allure's (outer) wrapper reads the outcome set here.
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
