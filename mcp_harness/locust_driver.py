@@ -250,14 +250,19 @@ class LocustClient:
         do, since the server closed that connection without reading it (geventhttpclient retries only
         idempotent methods)."""
         auth = self.config.auth
-        if auth is not None:
+        if auth is None:
+            return self._request(request)
+
+        def sign() -> None:  # the current credentials, before each send
             request.headers.update(auth.headers(request.method, self.config.url, request.headers, request.body))
+
+        sign()
         response = self._request(request)
-        if response.status_code == 401 and auth is not None and auth.refresh(request.headers):
+        if response.status_code == 401 and auth.refresh(request.headers):
             response.read()  # the 401's body, so that its connection goes back to the pool
             response.release()
             COUNTERS.token_refreshes += 1
-            request.headers.update(auth.headers(request.method, self.config.url, request.headers, request.body))
+            sign()
             response = self._request(request)
         return response
 

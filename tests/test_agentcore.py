@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from conftest import run_harness
+from test_auth import FRONT_ARN as ARN
+from test_auth import KEY_ID, SECRET, sigv4_front
 from test_load import run_locust
 
 from mcp_harness import catalogue
 
-ARN = "arn:aws:bedrock-agentcore:us-west-2:123456789012:runtime/harness_reference-AbCdEf1234"
 TOKENS = ("agentcore-token-first-7c1e", "agentcore-token-second-93d0")
 
 
@@ -134,15 +135,13 @@ def test_load_through_the_front_retries_busy_answers_and_refused_tokens(tmp_path
 
 def test_load_with_sigv4_signatures_through_the_front(tmp_path: Path, server_factory) -> None:
     """The Locust driver signs every request (POSTs, replies to the server, DELETE) as the front checks them."""
-    credentials = tmp_path / "front-credentials"
-    credentials.write_text("AKIDEXAMPLE:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
-    front = server_factory(script="agentcore_front.py", extra_args=("--sigv4-credentials", str(credentials)))
+    front = sigv4_front(server_factory, tmp_path)
     path = tmp_path / "sigv4.toml"
     path.write_text(
         f'[auth]\nsigv4 = {{ region = "us-west-2" }}\n[agentcore]\nregion = "us-west-2"\nruntime_arn = "{ARN}"\n'
         f'endpoint = "{front.url.split("/runtimes/")[0]}"\n'
     )
-    aws = {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
+    aws = {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET}
     result = run_locust(
         front.url,
         tmp_path,

@@ -129,6 +129,7 @@ def test_front_retry_delay_is_bounded_and_counted() -> None:
 # --- SigV4: signed by our glue, verified by the emulated AgentCore front (botocore recomputes it) -----------
 
 KEY_ID, SECRET = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+FRONT_ARN = "arn:aws:bedrock-agentcore:us-west-2:123456789012:runtime/harness_reference-AbCdEf1234"  # its default
 
 
 def sigv4_front(server_factory: Any, tmp_path: Path) -> Any:
@@ -148,7 +149,7 @@ def test_sigv4_signatures_verify_at_the_front(
 ) -> None:
     front = sigv4_front(server_factory, tmp_path)
     endpoint = front.url.split("/runtimes/")[0]
-    where = agentcore.Front(region="us-west-2", runtime_arn=agentcore_front_arn(), endpoint=endpoint)
+    where = agentcore.Front(region="us-west-2", runtime_arn=FRONT_ARN, endpoint=endpoint)
     assert where.url == front.url  # the escaped runtime URL, signed as sent
     aws_environment(monkeypatch, SECRET)
     auth = Auth(sigv4=SigV4(region="us-west-2"))
@@ -166,10 +167,6 @@ def test_sigv4_signatures_verify_at_the_front(
     with Client(ClientConfig(url=where.url, auth=wrong, front=where, timeout=5)) as client:
         other = client.session(label="wrong key")
         assert other.send(other.core.initialize()).status == 403
-
-
-def agentcore_front_arn() -> str:
-    return "arn:aws:bedrock-agentcore:us-west-2:123456789012:runtime/harness_reference-AbCdEf1234"
 
 
 def test_sigv4_without_credentials_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
