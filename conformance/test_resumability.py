@@ -3,66 +3,143 @@
 from __future__ import annotations
 
 import threading
-import time
+from dataclasses import dataclass
 from typing import Any
 
 from mcp_harness import core
-from mcp_harness.driver import Conversation
+from mcp_harness.driver import Conversation, HarnessError
 from mcp_harness.plugin import Harness, check
 
-OTHER_STREAM_WAIT = 2.0  # seconds, at most, for the other call to send two more messages
+REPLAY_QUIET = 1.0  # seconds of silence after which a resumed stream has replayed what it had
 
 
-def _related(message: dict[str, Any], ex: core.Exchange) -> bool:
-    """Whether `message` belongs to the call carried by `ex` (its response or its progress)."""
-    token = ex.message["params"]["_meta"]["progressToken"]
-    if message.get("id") == ex.request_id and "method" not in message:
-        return True
-    return (message.get("params") or {}).get("progressToken") == token
+@dataclass
+class Resumption:
+    """A slow call whose stream was dropped at its first event id, and the GET that resumed it — after two other
+    streams had run to their results: another session's call that reuses the dropped call's request id (ids need
+    be unique only within a session, so a server that keys its event store by request id alone mixes the two),
+    and a second call of the same session."""
+
+    session: Conversation
+    dropped: core.Exchange
+    twin: core.Exchange  # another session's call, same request id
+    sibling: core.Exchange  # the same session's other call
+    get: core.Exchange
+
+    @property
+    def last_event_id(self) -> str | None:
+        return self.get.http.headers.get("Last-Event-ID")
+
+    def whose(self, message: dict[str, Any], own_responses: int) -> str | None:
+        """Which other stream `message` belongs to, or None if it may be the dropped call's own."""
+        token = (message.get("params") or {}).get("progressToken")
+        is_response = "method" not in message and "id" in message
+        if (token is not None and token == _token(self.twin)) or (is_response and own_responses > 1):
+            return f"another session's call that reused request id {self.dropped.request_id!r}"
+        if (token is not None and token == _token(self.sibling)) or (
+            is_response and message["id"] == self.sibling.request_id
+        ):
+            return f"this session's other call (request id {self.sibling.request_id!r})"
+        return None
+
+    def own(self) -> list[dict[str, Any]]:
+        """The messages of the resumed stream that belong to the dropped call (at most its first response)."""
+        token = _token(self.dropped)
+        mine, answered = [], False
+        for m in self.get.messages:
+            if (m.get("params") or {}).get("progressToken") == token:
+                mine.append(m)
+            elif "method" not in m and m.get("id") == self.dropped.request_id and not answered:
+                mine.append(m)
+                answered = True
+        return mine
 
 
-def dropped_and_resumed(h: Harness) -> tuple[Conversation, core.Exchange, core.Exchange, core.Exchange]:
-    """Two slow calls on one session; the first's stream is dropped after its first message and resumed."""
+def _token(ex: core.Exchange) -> Any:
+    return ex.message["params"]["_meta"]["progressToken"]
+
+
+def _run_to_result(conv: Conversation, ex: core.Exchange, problems: list[str], who: str) -> None:
+    try:
+        conv.send(ex)
+    except HarnessError as e:
+        problems.append(f"{who} did not complete ({e})")
+
+
+def dropped_and_resumed(h: Harness) -> Resumption:
+    """The scenario both checks judge; not-testable when the server gives nothing to resume."""
     s = h.session(client=h.quick_client())  # a resumed stream may stay open once it has replayed what it had
     spec = h.tool("slow", s)
     params = {"name": spec.name, "arguments": spec.arguments}
     dropped = s.core.request("tools/call", params, progress=True)
-    other = s.core.request("tools/call", params, progress=True)
-    runner = threading.Thread(target=s.send, args=(other,), kwargs={"stop_at_response": False})
-    runner.start()
-    s.send(dropped, stop_when=lambda ex: bool(ex.messages) and ex.sse is not None and ex.sse.last_event_id is not None)
+    s.send(dropped, stop_when=lambda ex: ex.sse is not None and ex.sse.last_event_id is not None)
     last = dropped.sse.last_event_id if dropped.sse else None
     if last is None:
+        h.not_testable(f"the server put no id on any SSE event of the {spec.name!r} call: its stream cannot be resumed")
+    if dropped.request_id in s.core.responses:
+        h.not_testable(
+            f"the {spec.name!r} call's stream had delivered its result by event {last!r}, where it was dropped: "
+            "nothing was left to resume"
+        )
+    # Both other streams run to their results before the GET: every event of theirs exists by then.
+    other = h.session(client=h.client())
+    twin = other.core.request("tools/call", params, progress=True, id=dropped.request_id)
+    sibling = s.core.request("tools/call", params, progress=True)
+    problems: list[str] = []
+    runners = [
+        threading.Thread(target=_run_to_result, args=(other, twin, problems, "another session's call")),
+        threading.Thread(target=_run_to_result, args=(s, sibling, problems, "the session's second call")),
+    ]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
         runner.join(h.target.timeout * 2)
-        h.not_testable("the server puts no ids on its SSE events: streams cannot be resumed")
-    # Let the other stream move on past the drop, so that a replay mixing streams would have its events to mix.
-    seen = len(other.messages)
-    deadline = time.monotonic() + OTHER_STREAM_WAIT
-    while len(other.messages) < seen + 2 and runner.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    if problems:
+        h.not_testable(f"the streams whose messages must not be replayed did not run to their results: {problems[0]}")
     get = s.core.stream(last)
     get.resumes = dropped
-    s.send(get, stop_when=lambda _: dropped.request_id in s.core.responses)
-    runner.join(h.target.timeout * 2)
-    return s, dropped, other, get
+    # Read on past the call's own result, where a foreign one may follow; what is replayed comes in one burst, as
+    # every stream had finished, so a short silence ends it (the SDK keeps a resumed stream open for live events).
+    s.send(get, stop_at_response=False, quiet=REPLAY_QUIET)
+    return Resumption(s, dropped, twin, sibling, get)
+
+
+def _describe(messages: list[dict[str, Any]], request_id: Any) -> str:
+    progress = sum(1 for m in messages if m.get("method") == "notifications/progress")
+    answered = any("method" not in m and m.get("id") == request_id for m in messages)
+    rest = len(messages) - progress - answered
+    parts = [f"{progress} progress notification(s)", "its result" if answered else "not its result"]
+    return ", ".join(parts + ([f"{rest} other message(s)"] if rest else []))
 
 
 @check("transport.resume.no-cross-stream-replay")
 def test_no_other_streams_messages_replayed(h: Harness) -> None:
-    _, dropped, other, get = dropped_and_resumed(h)
-    h.require(get.status == 200 or get.status == 405, f"the resuming GET was answered HTTP {get.status}")
-    foreign = [m for m in get.messages if _related(m, other)]
-    h.require(not foreign, f"the resumed stream replayed {len(foreign)} message(s) of another stream")
-    mine = [m for m in get.messages if _related(m, dropped)]
-    h.observe(f"resumed after event {get.http.headers.get('Last-Event-ID')!r}: {len(mine)} message(s) of its own")
+    r = dropped_and_resumed(h)
+    if r.get.status != 200:
+        h.not_testable(f"the resuming GET was answered HTTP {r.get.status}: nothing was replayed to judge")
+    foreign: dict[str, int] = {}
+    own_responses = 0
+    for m in r.get.messages:
+        own_responses += "method" not in m and m.get("id") == r.dropped.request_id
+        who = r.whose(m, own_responses)
+        if who:
+            foreign[who] = foreign.get(who, 0) + 1
+    h.require(
+        not foreign,
+        f"the stream resumed after event {r.last_event_id!r} replayed "
+        + "; ".join(f"{n} message(s) of {who}" for who, n in foreign.items()),
+    )
+    h.observe(
+        f"resumed after event {r.last_event_id!r}: {len(r.get.messages)} message(s), all of the dropped call "
+        f"({_describe(r.own(), r.dropped.request_id)}); none of another session's call with the same request id "
+        "or of the session's other call, both finished before the GET"
+    )
 
 
 @check("transport.resume.replay")
 def test_missed_messages_redelivered(h: Harness) -> None:
-    s, dropped, _, get = dropped_and_resumed(h)
-    answered = dropped.request_id in s.core.responses
-    mine = [m for m in get.messages if _related(m, dropped)]
+    r = dropped_and_resumed(h)
     h.info(
-        f"the resuming GET got HTTP {get.status} and {len(mine)} message(s) of the dropped stream; "
-        + ("its result among them" if answered else "not its result")
+        f"the call was unanswered when its stream was dropped after event {r.last_event_id!r}; the resuming GET got "
+        f"HTTP {r.get.status} and {_describe(r.own(), r.dropped.request_id)} of the dropped call"
     )

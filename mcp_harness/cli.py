@@ -50,10 +50,12 @@ def _pytest_args(ns: argparse.Namespace) -> list[str]:
     """The parsed options, handed to the pytest plugin in its own spelling."""
     args: list[str] = []
     for flags, kwargs in OPTIONS:
-        dest = flags[0].lstrip("-").replace("-", "_")
+        dest = kwargs.get("dest") or flags[0].lstrip("-").replace("-", "_")
         value = getattr(ns, dest)
         if kwargs.get("action") == "store_true":
-            args += [flags[0]] if value else []
+            args += [flags[0]] if value is True else []
+        elif kwargs.get("action") == "store_false":
+            args += [flags[0]] if value is False else []
         elif kwargs.get("action") == "append":
             for v in value:
                 args += [f"{flags[0]}={v}"]

@@ -156,20 +156,22 @@ class Conversation:
         *,
         stop_at_response: bool = True,
         stop_when: Callable[[core.Exchange], bool] | None = None,
+        quiet: float | None = None,
     ) -> core.Exchange:
         """Send one exchange and read its response.
 
         Reading stops at the JSON-RPC response (`stop_at_response`; a read timeout before it is an error), or
         goes on to the end of the stream, or stops, dropping the connection, as soon as `stop_when(exchange)`
-        holds; in those two modes a stream quiet for one read timeout has said all it will (not an error: the
-        caller judges what came). A stream that ends before any response is resumed with GET + Last-Event-ID,
-        as 2025-11-25 servers may require.
+        holds; in those two modes a stream quiet for one read timeout (or `quiet` seconds) has said all it will
+        (not an error: the caller judges what came). A stream that ends before any response is resumed with
+        GET + Last-Event-ID, as 2025-11-25 servers may require.
         """
         self.client.before_send(exchange)
         self._feed(self._call_core(self.core.sent, exchange))
         dropped = False
+        wait = self.client.config.timeout if quiet is None else min(quiet, self.client.config.timeout)
         try:
-            with self._response(exchange) as response:
+            with self._response(exchange, timeout=httpx.Timeout(self.client.config.timeout, read=wait)) as response:
                 self._feed(self._call_core(self.core.receive_start, exchange, response.status_code, response.headers))
                 for chunk in _chunks(response):
                     self._feed(self._call_core(self.core.receive_data, exchange, chunk))
@@ -185,7 +187,7 @@ class Conversation:
                 what = f"timed out after {self.client.config.timeout:g}s ({type(e).__name__})"
                 raise self._error(exchange, what) from None
             # Reading on past the response, or until a condition: a stream gone quiet has said all it will.
-            self.wire.note(f"#{exchange.number} quiet for {self.client.config.timeout:g}s; the harness stops reading")
+            self.wire.note(f"#{exchange.number} quiet for {wait:g}s; the harness stops reading")
             self._feed(self._call_core(self.core.receive_end, exchange))
         except httpx.HTTPError as e:
             raise self._error(exchange, f"{type(e).__name__}: {e}") from None

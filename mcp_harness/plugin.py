@@ -369,8 +369,25 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         ("--property-malformed",),
         {
             "action": "store_true",
+            "default": None,
+            "help": "send malformed requests (the default; overrides [properties] malformed = false)",
+        },
+    ),
+    (
+        ("--no-property-malformed",),
+        {
+            "action": "store_false",
+            "dest": "property_malformed",
+            "default": None,
+            "help": "send no malformed requests (unknown methods and broken params are still sent)",
+        },
+    ),
+    (
+        ("--property-oversized",),
+        {
+            "action": "store_true",
             "default": False,
-            "help": "send malformed and oversized requests to a target other than the embedded server",
+            "help": "among the malformed requests, also bodies of 1, 4 and 16 MiB",
         },
     ),
     (
@@ -432,8 +449,10 @@ def _property_options(target: Target, option: Any) -> None:
         props.examples, props.seconds = property_budget(option.property_budget)
     if option.seed is not None:
         props.seed = option.seed
-    if option.property_malformed:
-        props.malformed = True
+    if option.property_malformed is not None:
+        props.malformed = option.property_malformed
+    if option.property_oversized:
+        props.oversized = True
     if option.property_rate is not None:
         if not option.property_rate > 0:
             raise ProfileError("--property-rate: expected a number of requests per second > 0")
@@ -508,8 +527,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         state.server = embedded.start(idle_timeout=state.target.idle_timeout)
         state.target.url = state.config.url = state.server.url
         state.notes.append(f"embedded reference server, idle timeout {state.target.idle_timeout:g}s")
-    if state.target.properties.malformed is None:  # safe by default: only the embedded server gets garbage
-        state.target.properties.malformed = state.server is not None
     try:
         state.probe = probe(state.config)
     except ProbeError as e:
@@ -551,7 +568,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 def _property_note(target: Target) -> str:
     p = target.properties
-    malformed = "on" if p.malformed else "off (--property-malformed)"
+    malformed = "off on request" if not p.malformed else "up to 1, 4 and 16 MiB" if p.oversized else "up to 64 KiB"
     return (
         f"property checks: seed {p.seed}, up to {p.examples} examples / {p.seconds:g}s each, "
         f"≤ {p.rate:g} requests/s, malformed input {malformed}"

@@ -22,7 +22,8 @@ is documented in PROFILE_KEYS, which README.md mirrors; an unknown key or a bad 
     think_time = 0.5
     [properties]                   # the property checks: see PROPERTIES_KEYS
     tools = ["echo", "search"]     # tools given generated arguments (default: those annotated readOnlyHint)
-    malformed = true               # malformed and oversized requests (default: only the embedded server)
+    malformed = false              # no malformed requests (default: sent to every target, bodies up to 64 KiB)
+    oversized = true               # also bodies of 1, 4 and 16 MiB (default: off)
     rate = 20                      # at most 20 requests per second from the property checks
     [auth]                         # credentials that change during a run: see AUTH_KEYS
     token_command = "vault read -field=token secret/mcp-staging"
@@ -92,7 +93,8 @@ AGENTCORE_KEYS: dict[str, str] = {
 PROPERTIES_KEYS: dict[str, str] = {
     "tools": "list of tool names that get generated arguments (default: the tools annotated readOnlyHint: true); "
     "a tool annotated destructiveHint: true never does",
-    "malformed": "boolean: send malformed and oversized requests (default: true for the embedded server only)",
+    "malformed": "boolean: send malformed requests (bodies up to 64 KiB) to the target (default true; false opts out)",
+    "oversized": "boolean: also send bodies of 1, 4 and 16 MiB (default false)",
     "rate": "number > 0: at most this many requests per second from the property checks (default 100)",
 }
 DEFAULT_PROPERTY_EXAMPLES = 25  # per property check (per tool for tool arguments)
@@ -198,7 +200,8 @@ class PropertySettings:
     """The property checks' settings: [properties] of the profile, then --property-* / --seed."""
 
     tools: list[str] | None = None  # None: the tools annotated readOnlyHint
-    malformed: bool | None = None  # None: on for the embedded server only
+    malformed: bool = True  # malformed requests, bodies up to 64 KiB (False: opted out)
+    oversized: bool = False  # also bodies of 1, 4 and 16 MiB
     rate: float = DEFAULT_PROPERTY_RATE
     examples: int = DEFAULT_PROPERTY_EXAMPLES
     seconds: float = DEFAULT_PROPERTY_SECONDS
@@ -220,7 +223,7 @@ def property_budget(text: str, key: str = "--property-budget") -> tuple[int, flo
 
 def _properties_table(value: Any) -> PropertySettings:
     if not isinstance(value, dict):
-        raise ProfileError("properties: expected a table (tools, malformed, rate)")
+        raise ProfileError(f"properties: expected a table ({', '.join(PROPERTIES_KEYS)})")
     settings = PropertySettings()
     for name, item in value.items():
         key = f"properties.{name}"
@@ -230,6 +233,8 @@ def _properties_table(value: Any) -> PropertySettings:
             settings.tools = list(item)
         elif name == "malformed":
             settings.malformed = _boolean(item, key)
+        elif name == "oversized":
+            settings.oversized = _boolean(item, key)
         elif name == "rate":
             settings.rate = _positive(item, key)
         else:

@@ -128,6 +128,7 @@ class Runner:
         self.examples = 0
         self.clients: list[Client] = []
         self.notes: list[str] = []  # what could not be generated or tested: an info record when all else passes
+        self.ended_sessions = 0  # examples after which the server had ended the session (404 to the next request)
         self.aliases: dict[str, str] = {}  # session id → shell variable, for sessions opened outside the examples
 
     def live(self) -> bool:
@@ -236,8 +237,10 @@ class Runner:
             value = getattr(option, flag, None)
             if value is not None:
                 args += [f"--{flag.replace('_', '-')}", str(value)]
-        if getattr(option, "property_malformed", False):
-            args.append("--property-malformed")
+        if not self.settings.malformed:
+            args.append("--no-property-malformed")
+        if self.settings.oversized:
+            args.append("--property-oversized")
         args += ["--check", self.h.requirement.id, "--seed", str(self.settings.seed)]
         return shlex.join(args) + (" (and your --header options)" if self.h.state.config.headers else "")
 
@@ -446,7 +449,7 @@ def arguments(tool: Json, version: str) -> Arguments:
 class Malformed:
     """One malformed request: its body and the header changes (None removes a header)."""
 
-    kind: str  # json | shape | oversized | content-type | accept | version-header | session-header
+    kind: str  # json | shape | batch | oversized | content-type | accept | version-header | session-header
     what: str
     body: bytes
     headers: tuple[tuple[str, str | None], ...] = ()
@@ -464,7 +467,8 @@ class Malformed:
 PING_ID = 7  # the id of the valid request malformed cases start from
 PING = {"jsonrpc": "2.0", "id": PING_ID, "method": "ping"}
 BAD_UTF8 = (b"\xff", b"\xc3\x28", b"\xf8\x88\x80\x80\x80")  # a byte never in UTF-8, a broken sequence, a 5-byte form
-OVERSIZED = (2**20, 2**22 + 1, 2**24)  # bytes of padding: 1 MiB, just over 4 MiB, 16 MiB
+OVERSIZED = (2**20, 2**22 + 1, 2**24)  # bytes of padding: 1 MiB, just over 4 MiB, 16 MiB (--property-oversized)
+MAX_BODY = 2**16  # bytes: no other malformed body is longer
 VISIBLE = st.characters(min_codepoint=0x21, max_codepoint=0x7E)
 
 
@@ -529,10 +533,14 @@ def _shape(version: str) -> st.SearchStrategy[Malformed]:
 
 
 def _not_an_object(version: str) -> st.SearchStrategy[Malformed]:
-    """A body that is JSON but no object: a batch (gone since 2025-06-18) or a bare value."""
+    """A body that is JSON but no object: a batch (gone since 2025-06-18, but how a server refuses one is not
+    specified: recorded, not judged) or a bare value."""
     batch = st.lists(st.just(PING), min_size=1, max_size=3) if version >= "2025-06-18" else st.nothing()
     bare = from_schema({}).filter(lambda v: not isinstance(v, dict) and not (isinstance(v, list) and v))
-    return st.one_of(batch, bare).map(lambda v: Malformed("shape", f"a JSON {type(v).__name__}, no object", _dumps(v)))
+    return st.one_of(
+        batch.map(lambda v: Malformed("batch", f"a batch of {len(v)} ping(s)", _dumps(v), strict=False)),
+        bare.map(lambda v: Malformed("shape", f"a JSON {type(v).__name__}, no object", _dumps(v))),
+    )
 
 
 def _oversized() -> st.SearchStrategy[Malformed]:
@@ -566,8 +574,19 @@ def _header_cases(version: str) -> st.SearchStrategy[Malformed]:
     return st.one_of(cases)
 
 
-def malformed_requests(version: str) -> st.SearchStrategy[Malformed]:
-    return st.one_of(_invalid_json(), _shape(version), _not_an_object(version), _oversized(), _header_cases(version))
+def malformed_requests(version: str, oversized: bool = False) -> st.SearchStrategy[Malformed]:
+    """Malformed requests, every body at most MAX_BODY bytes unless `oversized` adds the 1, 4 and 16 MiB ones."""
+    cases = [_invalid_json(), _shape(version), _not_an_object(version), _header_cases(version)]
+    return st.one_of(*cases, _oversized()) if oversized else st.one_of(cases)
+
+
+def batch_answer(ex: core.Exchange) -> str:
+    """What a server did with a batch body, in a few words (recorded, not judged)."""
+    results = sum(1 for m in ex.messages if isinstance(m, dict) and "result" in m)
+    errors = sum(1 for m in ex.messages if isinstance(m, dict) and "error" in m)
+    return (
+        f"HTTP {ex.status}" + (f", {results} result(s)" if results else "") + (f", {errors} error(s)" if errors else "")
+    )
 
 
 def judge_malformed(case: Malformed, ex: core.Exchange, version: str) -> str | None:

@@ -213,6 +213,17 @@ def test_malformed_cases_are_what_they_say() -> None:
         elif case.kind == "shape" and case.strict:  # JSON-RPC 2.0 rejects it: never a valid request
             assert not schema._validator("2025-11-25", "JSONRPCRequest").is_valid(json.loads(case.body)), case
     assert "version-header" not in {c.kind for c in draw(properties.malformed_requests("2025-03-26"), 100)}
+    assert max(len(c.body) for c in cases) <= properties.MAX_BODY  # the 1-16 MiB bodies only on request
+    big = draw(properties.malformed_requests("2025-11-25", oversized=True), 300)
+    assert max(len(c.body) for c in big) > 2**20
+    assert "batch" not in {c.kind for c in draw(properties.malformed_requests("2025-03-26"), 100)}  # batches valid
+
+
+def test_a_batch_body_is_recorded_not_judged() -> None:
+    cases = draw(properties.malformed_requests("2025-11-25"), 300)
+    assert all(not c.strict for c in cases if c.kind == "batch") and any(c.kind == "batch" for c in cases)
+    served = {"jsonrpc": "2.0", "id": 7, "result": {}}
+    assert properties.batch_answer(answered(200, [served], core.JSON)) == "HTTP 200, 1 result(s)"
 
 
 def answered(
@@ -305,12 +316,26 @@ def test_the_same_seed_finds_the_same_case(tmp_path: Path, server_factory) -> No
     assert found[0] == found[1] and "tools_call(" in found[0]
 
 
-def test_off_by_default_against_other_targets_and_derandomised_in_ci(tmp_path: Path, server_factory) -> None:
+def test_bad_input_by_default_against_any_target_and_derandomised_in_ci(tmp_path: Path, server_factory) -> None:
     server = server_factory(idle_timeout=120)  # long: a session left open cannot expire before it is counted
     env = {**os.environ, "CI": "1"}
     run = run_harness(tmp_path, "--url", server.url, "--check", "property.*", env=env)
     assert run.code == 0, run.stdout + run.stderr
-    assert run.verdicts["property.malformed.rejected"] == run.verdicts["property.jsonrpc.error-codes"] == "not-testable"
-    assert run.verdicts["property.session.model"] == run.verdicts["property.tools.arguments"] == "pass"
-    assert any("property checks: seed 0," in note for note in run.results["notes"])
+    assert set(run.verdicts.values()) == {"pass"}, run.stdout
+    malformed = next(c for c in run.results["checks"] if c["id"] == "property.malformed.rejected")
+    assert "bodies up to 64 KiB" in malformed["message"]
+    assert any("property checks: seed 0," in note and "up to 64 KiB" in note for note in run.results["notes"])
+    assert server.open_sessions() == 0
+
+
+def test_malformed_bodies_opt_out_and_oversized_opt_in(tmp_path: Path, server_factory) -> None:
+    server = server_factory(idle_timeout=120)
+    checks = ("--check", "property.malformed.rejected", "--check", "property.jsonrpc.error-codes")
+    run = run_harness(tmp_path / "out", "--url", server.url, *checks, "--no-property-malformed")
+    assert run.verdicts == {"property.malformed.rejected": "not-testable", "property.jsonrpc.error-codes": "pass"}
+    assert "skipped on request" in reason(run, "property.malformed.rejected")
+    run = run_harness(tmp_path / "big", "--url", server.url, *checks, "--property-oversized", "--seed", "3")
+    assert run.code == 0, run.stdout + run.stderr
+    malformed = next(c for c in run.results["checks"] if c["id"] == "property.malformed.rejected")
+    assert "bodies up to 16 MiB" in malformed["message"]
     assert server.open_sessions() == 0
