@@ -103,7 +103,7 @@ RUN: dict[str, float] = {"start": time.monotonic()}  # reset when the test start
 
 def _call(conv: LoadConversation, role: str, *, progress: bool = False) -> Any:
     tool = TARGET.tools[role]
-    return conv.call("tools/call", {"name": tool.name, "arguments": tool.arguments}, progress=progress)
+    return conv.call("tools/call", {"name": tool.name, "arguments": tool.fallback_arguments()}, progress=progress)
 
 
 def handshake(conv: LoadConversation) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcp_harness import schema
+from mcp_harness import instances, schema
 from mcp_harness.sse import SSEDecoder, SSEEvent
 
 LATEST_VERSION = "2025-11-25"
@@ -165,25 +165,6 @@ class Pending:
 # --- default handlers for server→client requests ----------------------------------------------------
 
 
-def _sample_value(prop: Mapping[str, Any]) -> Any:
-    if "default" in prop:
-        return prop["default"]
-    if prop.get("enum"):
-        return prop["enum"][0]
-    if prop.get("oneOf"):
-        return prop["oneOf"][0].get("const")
-    kind = prop.get("type")
-    if kind == "boolean":
-        return True
-    if kind in ("integer", "number"):
-        return prop.get("minimum", 1)
-    if kind == "array":
-        items = prop.get("items", {})
-        choices = items.get("enum") or [c.get("const") for c in items.get("anyOf", [])]
-        return choices[:1]
-    return "mcp-harness"[: prop.get("maxLength", 64)].ljust(prop.get("minLength", 0), "x")
-
-
 def elicitation_answer(action: str = "accept") -> Handler:
     """A handler answering elicitation/create with `action`: accept (content filling the requested schema),
     decline or cancel. URL mode (2025-11-25) is recognised: accepting it means consenting to open the URL."""
@@ -193,8 +174,7 @@ def elicitation_answer(action: str = "accept") -> Handler:
     def answer(params: Mapping[str, Any]) -> Message:
         if action != "accept" or params.get("mode") == "url":
             return {"action": action}
-        props = params.get("requestedSchema", {}).get("properties", {})
-        return {"action": "accept", "content": {name: _sample_value(p) for name, p in props.items()}}
+        return {"action": "accept", "content": instances.form_content(params.get("requestedSchema"))}
 
     return answer
 

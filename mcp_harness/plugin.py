@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import json
 import os
 import random
 import time
@@ -28,6 +29,7 @@ from _pytest.junitxml import xml_key  # pytest is pinned exactly: the JUnit plug
 from mcp_harness import __version__, agentcore, catalogue, core, embedded, report
 from mcp_harness.catalogue import Requirement
 from mcp_harness.driver import Client, ClientConfig, Conversation, HarnessError
+from mcp_harness.instances import Unsatisfiable, tool_arguments
 from mcp_harness.profile import (
     DEFAULT_PROPERTY_EXAMPLES,
     DEFAULT_PROPERTY_RATE,
@@ -164,6 +166,7 @@ class RunState:
     notes: list[str] = field(default_factory=list)
     lines: dict[str, report.CheckResult] = field(default_factory=dict)  # results waiting for their console line
     time_limit: float | None = None  # seconds for the whole run (--time-limit)
+    generated: dict[str, str] = field(default_factory=dict)  # role → its tool and the arguments built (JSON)
 
     def time_left(self) -> float | None:
         return None if self.time_limit is None else self.time_limit - (time.monotonic() - self.started)
@@ -218,14 +221,26 @@ class Harness:
                 reporter.write_line(f"  … {text}")
 
     def tool(self, role: str, conv: Conversation | None = None) -> ToolSpec:
-        """The tool the profile names for `role`; not-testable when the server does not list it."""
+        """The tool for `role`, with its arguments: the profile's, else built from its inputSchema (said in the wire
+        log and the run's notes). Not-testable when the server does not list it or its schema cannot be satisfied."""
         spec = self.target.tools[role]
-        if spec.name not in list_tools(conv or self.session()):
-            source = "the profile" if self.target.tools_from_profile else "the default (official fixture name)"
+        conv = conv or self.session()
+        listed = list_tools(conv)
+        if spec.name not in listed:
+            source = "named in the profile" if role in self.target.tools_named else "the official fixture name"
             self.not_testable(
                 f"the server lists no tool {spec.name!r} for {role} ({source}); name one in [tools.{role}]"
             )
-        return spec
+        if spec.arguments is not None:
+            return spec
+        try:
+            arguments = tool_arguments(listed[spec.name], spec.hints, modern=self.version >= "2025-11-25")
+        except Unsatisfiable as e:
+            self.not_testable(f"no valid arguments for the {role} tool {spec.name!r} could be built: {e}")
+        text = json.dumps(arguments, ensure_ascii=False, sort_keys=True)
+        conv.wire.note(f"arguments for {spec.name} built from its inputSchema: {text}")
+        self.state.generated.setdefault(role, f"{spec.name} {text}")
+        return ToolSpec(spec.name, arguments)
 
     def observe(self, message: str) -> None:
         """What was observed; shown with a pass."""
@@ -720,6 +735,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     transport = _transport_counters(state)
     if state.target.front is not None:
         state.notes.append(state.target.front.note())
+    if state.generated:
+        built = "; ".join(f"{role}: {call}" for role, call in sorted(state.generated.items()))
+        state.notes.append(f"tool arguments built from each tool's inputSchema (the profile gave none): {built}")
     late = [r for r in state.results if r.reason and r.reason.startswith("not run: the run's time limit")]
     if late:
         state.notes.append(f"the time limit of {state.time_limit:g}s was reached: {len(late)} check(s) not run")

@@ -57,11 +57,12 @@ PROFILE_KEYS: dict[str, str] = {
     "ca_bundle": "string: path of a CA bundle (PEM) for TLS verification",
     "insecure": "boolean: skip TLS verification (staging only)",
     "headers": "table of string values sent with every request; ${ENV_VAR} is replaced from the environment",
-    "tools.progress": "table {name, arguments}: a tool that reports progress when given a progressToken",
-    "tools.elicitation": "table {name, arguments}: a tool that sends an elicitation/create request",
-    "tools.sampling": "table {name, arguments}: a tool that sends a sampling/createMessage request",
-    "tools.slow": "table {name, arguments}: a tool that runs for a few seconds (cancellation, resumability)",
+    "tools.progress": "table {name, arguments?}: a tool that reports progress when given a progressToken",
+    "tools.elicitation": "table {name, arguments?}: a tool that sends an elicitation/create request",
+    "tools.sampling": "table {name, arguments?}: a tool that sends a sampling/createMessage request",
+    "tools.slow": "table {name, arguments?}: a tool that runs for a few seconds (cancellation, resumability)",
     "tools.call": "table {name, arguments}: the tool the load tool_call scenario calls (default: echo)",
+    # without arguments, a [tools.*] tool's are built from its inputSchema (required properties, valid values)
     "load": "table: load-run settings, see the load.* keys",
     "properties": "table: property-check settings, see the properties.* keys",
     "auth": "table: a token read from the environment or a command (again after a 401), SigV4; see auth.*",
@@ -101,13 +102,14 @@ DEFAULT_PROPERTY_EXAMPLES = 25  # per property check (per tool for tool argument
 DEFAULT_PROPERTY_SECONDS = 4.0  # per property check, for generating; as long again for shrinking a failure
 DEFAULT_PROPERTY_RATE = 100.0  # requests per second
 TOOL_ROLES = ("progress", "elicitation", "sampling", "slow", "call")
-# The official conformance fixture names; `slow` is the progress tool made to take ~3 s on the reference server.
-DEFAULT_TOOLS: dict[str, tuple[str, dict[str, Any]]] = {
-    "progress": ("test_tool_with_progress", {}),
-    "elicitation": ("test_elicitation", {}),
-    "sampling": ("test_sampling", {}),
-    "slow": ("test_tool_with_progress", {"steps": 8, "delay": 0.2}),
-    "call": ("echo", {"text": "hello"}),
+# The official conformance fixture names, with the arguments given (None: built from the tool's inputSchema) and
+# hints merged into built ones where they stay valid: `slow` is the progress tool made to take ~1.6 s.
+DEFAULT_TOOLS: dict[str, tuple[str, dict[str, Any] | None, dict[str, Any]]] = {
+    "progress": ("test_tool_with_progress", None, {}),
+    "elicitation": ("test_elicitation", None, {}),
+    "sampling": ("test_sampling", None, {}),
+    "slow": ("test_tool_with_progress", None, {"steps": 8, "delay": 0.2}),
+    "call": ("echo", {"text": "hello"}, {}),
 }
 # [load] key → (kind, default, environment variable that overrides it, help). README mirrors this table.
 LOAD_KEYS: dict[str, tuple[str, Any, str, str]] = {
@@ -147,7 +149,12 @@ class ProfileError(ValueError):
 @dataclass
 class ToolSpec:
     name: str
-    arguments: dict[str, Any] = field(default_factory=dict)
+    arguments: dict[str, Any] | None = None  # None: not given, built from the tool's inputSchema when it is called
+    hints: dict[str, Any] = field(default_factory=dict)  # merged into built arguments where they stay valid
+
+    def fallback_arguments(self) -> dict[str, Any]:
+        """The arguments where no inputSchema is at hand (load runs): the given ones, else the hints."""
+        return dict(self.hints) if self.arguments is None else self.arguments
 
 
 @dataclass
@@ -163,9 +170,12 @@ class Target:
     insecure: bool = False
     headers: dict[str, str] = field(default_factory=dict)
     tools: dict[str, ToolSpec] = field(
-        default_factory=lambda: {role: ToolSpec(name, dict(args)) for role, (name, args) in DEFAULT_TOOLS.items()}
+        default_factory=lambda: {
+            role: ToolSpec(name, None if args is None else dict(args), dict(hints))
+            for role, (name, args, hints) in DEFAULT_TOOLS.items()
+        }
     )
-    tools_from_profile: bool = False
+    tools_named: set[str] = field(default_factory=set)  # the roles whose tool the profile names
     load: LoadSettings = field(default_factory=lambda: LoadSettings())
     properties: PropertySettings = field(default_factory=lambda: PropertySettings())
     auth: Auth | None = None
@@ -380,8 +390,8 @@ def _tool(value: Any, key: str) -> ToolSpec:
     unknown = set(value) - {"name", "arguments"}
     if unknown:
         raise ProfileError(f"{key}.{sorted(unknown)[0]}: unknown key (expected name, arguments)")
-    arguments = value.get("arguments", {})
-    if not isinstance(arguments, dict):
+    arguments = value.get("arguments")  # absent: built from the tool's inputSchema
+    if arguments is not None and not isinstance(arguments, dict):
         raise ProfileError(f"{key}.arguments: expected a table, got {arguments!r}")
     return ToolSpec(_string(value.get("name"), f"{key}.name"), arguments)
 
@@ -498,7 +508,7 @@ def load_profile(path: str | Path, target: Target | None = None) -> Target:
                 if role not in TOOL_ROLES:
                     raise ProfileError(f"tools.{role}: unknown key (expected {', '.join(TOOL_ROLES)})")
                 target.tools[role] = _tool(spec, f"tools.{role}")
-            target.tools_from_profile = True
+                target.tools_named.add(role)
         elif key == "load":
             target.load = _load_table(value)
         elif key == "properties":

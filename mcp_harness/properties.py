@@ -426,20 +426,29 @@ def arguments(tool: Json, version: str) -> Arguments:
         valid.check_schema(given)
     except jsonschema.SchemaError as e:
         return Arguments(name, None, f"{name}: its inputSchema is not a valid schema ({e.message[:120]})")
+    strategy, why = strategy_for(given, valid)
+    if strategy is None:
+        return Arguments(name, None, f"{name}: no valid arguments could be generated ({why})")
+    note = f"{name}: hypothesis-jsonschema {why}; generated without it, keeping only valid arguments" if why else None
+    return Arguments(name, strategy, note)
+
+
+def strategy_for(given: Json, valid: jsonschema.protocols.Validator) -> tuple[st.SearchStrategy[Json] | None, str]:
+    """A strategy of instances valid against `given` and what it could not honour ('' when nothing): keywords
+    hypothesis-jsonschema does not know are left out of generation, then (for an object schema) any object is
+    tried; the filter keeps only valid instances. (None, why) when neither generates anything."""
     unknown = sorted(UNSUPPORTED.intersection(_keywords(given)))
-    attempts = [_without(given, frozenset(unknown)) if unknown else given, {"type": "object"}]
+    attempts = [_without(given, frozenset(unknown)) if unknown else given]
+    if isinstance(given, dict) and given.get("type") == "object":
+        attempts.append({"type": "object"})
     problems = []
     for attempt in attempts:
         strategy = from_schema(attempt).filter(valid.is_valid)
         problem = _usable(strategy)
         if problem is None:
-            note = None
-            if unknown or problems:
-                why = f"does not handle {', '.join(unknown)}" if unknown else problems[0]
-                note = f"{name}: hypothesis-jsonschema {why}; generated without it, keeping only valid arguments"
-            return Arguments(name, strategy, note)
+            return strategy, f"does not handle {', '.join(unknown)}" if unknown else (problems[0] if problems else "")
         problems.append(problem)
-    return Arguments(name, None, f"{name}: no valid arguments could be generated ({problems[0]})")
+    return None, problems[0]
 
 
 # --- malformed input ----------------------------------------------------------------------------------------------
