@@ -41,10 +41,11 @@ def elicit(h: Harness, conv: Conversation) -> core.Exchange:
 @check("elicitation.form.params")
 def test_elicitation_request_shape(h: Harness) -> None:
     s = h.session()
-    elicit(h, s)
+    spec = h.tool("elicitation", s)
+    call_tool(s, spec)
     requests = server_requests(s, "elicitation/create")
     if not requests:
-        h.not_testable(f"the tool {h.target.tools['elicitation'].name!r} sent no elicitation/create request")
+        h.not_testable(f"the tool {spec.name!r} sent no elicitation/create request")
     problems = [p for _, m in requests for p in schema_problems(h.version, m.get("params") or {})]
     problems += [v.detail for v in s.core.violations if v.rule == "schema.server-messages" and "Elicit" in v.detail]
     h.require(not problems, "; ".join(problems[:5]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mcp_harness import core
 from mcp_harness.driver import HarnessError
 from mcp_harness.plugin import Harness, check
-from mcp_harness.scenarios import call_tool, list_tools, result_text, server_requests
+from mcp_harness.scenarios import call_tool, result_text, server_requests
 
 SAMPLED = "mcp-harness sampled text"
 
@@ -13,10 +13,11 @@ SAMPLED = "mcp-harness sampled text"
 @check("sampling.request.shape")
 def test_sampling_request_shape(h: Harness) -> None:
     s = h.session()
-    ex = call_tool(s, h.tool("sampling", s))
+    spec = h.tool("sampling", s)
+    ex = call_tool(s, spec)
     requests = server_requests(s, "sampling/createMessage")
     if not requests:
-        h.not_testable(f"the tool {h.target.tools['sampling'].name!r} sent no sampling/createMessage request")
+        h.not_testable(f"the tool {spec.name!r} sent no sampling/createMessage request")
     problems = []
     for _, message in requests:
         params = message.get("params") or {}
@@ -38,16 +39,17 @@ def test_sampling_request_shape(h: Harness) -> None:
 def test_no_request_for_undeclared_capability(h: Harness) -> None:
     # Which tools exist is asked by a client that declares everything (a server may hide the tools from others);
     # then a client that declares neither sampling nor elicitation (its only handler is ping) calls them.
-    listed = list_tools(h.session())
-    roles = [role for role in ("sampling", "elicitation") if h.target.tools[role].name in listed]
+    capable = h.session()
+    tools = {role: h.optional_tool(role, capable) for role in ("sampling", "elicitation")}
+    roles = {role: spec for role, spec in tools.items() if spec is not None}
     if not roles:
-        h.not_testable("the server lists neither the sampling nor the elicitation tool, even to a capable client")
+        h.not_testable("no sampling or elicitation tool was found, even by a capable client")
     client = h.quick_client()  # a tool refused its server request may wait for it
     s = h.session(client=client, handlers={"ping": core.DEFAULT_HANDLERS["ping"]})
     outcomes = []
-    for role in roles:
+    for role, spec in roles.items():
         try:
-            ex = call_tool(s, h.target.tools[role])
+            ex = call_tool(s, spec)
             response = s.core.responses.get(ex.request_id) or {}
             failed = "error" in response or (response.get("result") or {}).get("isError")
             outcomes.append(f"{role}: the tool answered" + (" with an error" if failed else ""))

@@ -15,8 +15,8 @@ def test_notification_and_response_202(h: Harness) -> None:
     s = h.session(initialize=False)
     s.initialize(initialized=False)
     posted = [s.notify("notifications/initialized")]
-    elicitation = h.target.tools["elicitation"]
-    if elicitation.name in list_tools(s):
+    elicitation = h.optional_tool("elicitation")
+    if elicitation is not None:
         call_tool(s, elicitation)  # the client's answer to elicitation/create is a POSTed JSON-RPC response
         posted += [ex for ex in s.core.exchanges if ex.purpose == "response"]
     bad = [
@@ -108,10 +108,9 @@ def test_response_id_matches(h: Harness) -> None:
 def test_messages_match_schema(h: Harness) -> None:
     s = h.session()
     tools = list_tools(s)
-    for role in ("progress",):
-        spec = h.target.tools[role]
-        if spec.name in tools:
-            call_tool(s, spec, progress=True)
+    progress = h.optional_tool("progress", s)
+    if progress is not None:
+        call_tool(s, progress, progress=True)
     if "echo" in tools:
         s.call("tools/call", {"name": "echo", "arguments": {"text": "mcp-harness"}})
     problems = [v.detail for v in s.core.violations if v.rule == "schema.server-messages"]

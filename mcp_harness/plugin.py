@@ -28,6 +28,7 @@ from _pytest.junitxml import xml_key  # pytest is pinned exactly: the JUnit plug
 
 from mcp_harness import __version__, agentcore, catalogue, core, embedded, report
 from mcp_harness.catalogue import Requirement
+from mcp_harness.discovery import Roles, discover
 from mcp_harness.driver import Client, ClientConfig, Conversation, HarnessError
 from mcp_harness.instances import Unsatisfiable, tool_arguments
 from mcp_harness.profile import (
@@ -167,6 +168,18 @@ class RunState:
     lines: dict[str, report.CheckResult] = field(default_factory=dict)  # results waiting for their console line
     time_limit: float | None = None  # seconds for the whole run (--time-limit)
     generated: dict[str, str] = field(default_factory=dict)  # role → its tool and the arguments built (JSON)
+    roles: Roles | None = None  # which tool plays which role (discover_roles)
+
+    def discover_roles(self) -> Roles:
+        """Which tool plays each round-trip role: looked for once, when a check first needs one."""
+        if self.roles is None:
+            modern = bool(self.probe and self.probe.protocol_version and self.probe.protocol_version >= "2025-11-25")
+            try:
+                with Client(self.config) as client:
+                    self.roles = discover(client, self.target, modern, self.target.discover)
+            except HarnessError as e:
+                self.roles = Roles(note=f"the tools could not be listed and tried ({e})")
+        return self.roles
 
     def time_left(self) -> float | None:
         return None if self.time_limit is None else self.time_limit - (time.monotonic() - self.started)
@@ -223,14 +236,14 @@ class Harness:
     def tool(self, role: str, conv: Conversation | None = None) -> ToolSpec:
         """The tool for `role`, with its arguments: the profile's, else built from its inputSchema (said in the wire
         log and the run's notes). Not-testable when the server does not list it or its schema cannot be satisfied."""
-        spec = self.target.tools[role]
+        found = self.state.discover_roles().found.get(role)
+        if found is None:
+            self.not_testable(f"no tool for {role}: {self.state.roles.missing(role)}; name one in [tools.{role}]")
+        spec = found.tool
         conv = conv or self.session()
         listed = list_tools(conv)
         if spec.name not in listed:
-            source = "named in the profile" if role in self.target.tools_named else "the official fixture name"
-            self.not_testable(
-                f"the server lists no tool {spec.name!r} for {role} ({source}); name one in [tools.{role}]"
-            )
+            self.not_testable(f"the server lists no tool {spec.name!r} for {role} (named in the profile)")
         if spec.arguments is not None:
             return spec
         try:
@@ -241,6 +254,13 @@ class Harness:
         conv.wire.note(f"arguments for {spec.name} built from its inputSchema: {text}")
         self.state.generated.setdefault(role, f"{spec.name} {text}")
         return ToolSpec(spec.name, arguments)
+
+    def optional_tool(self, role: str, conv: Conversation | None = None) -> ToolSpec | None:
+        """The tool for `role` as `tool` finds it, or None where that check would be not-testable."""
+        try:
+            return self.tool(role, conv)
+        except NotTestable:
+            return None
 
     def observe(self, message: str) -> None:
         """What was observed; shown with a pass."""
@@ -361,6 +381,14 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     ),
     (("--list-checks",), {"action": "store_true", "default": False, "help": "list the checks and exit"}),
     (
+        ("--no-discover",),
+        {
+            "action": "store_true",
+            "default": False,
+            "help": "do not call tools to find which elicit, sample or report progress (profile, fixture names only)",
+        },
+    ),
+    (
         ("--time-limit",),
         {
             "type": float,
@@ -454,6 +482,8 @@ def build_target(option: Any) -> Target:
     for text, key in given:  # '${TOKEN}' in single quotes keeps the secret out of the process list
         name, value = parse_header(text, key)
         target.headers = merge_headers(target.headers, {name: interpolate(value, key)})
+    if option.no_discover:
+        target.discover = False
     start_auth(target)
     return target
 
@@ -735,6 +765,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     transport = _transport_counters(state)
     if state.target.front is not None:
         state.notes.append(state.target.front.note())
+    if state.roles is not None:
+        state.notes += [f"roles — {line}" for line in state.roles.lines()]
+        if any(f.how == "observed" for f in state.roles.found.values()):
+            state.out.mkdir(parents=True, exist_ok=True)
+            (state.out / "roles.toml").write_text(state.roles.snippet(), "utf-8")
+            state.notes.append(f"roles found by observation; to pin them, add {state.out}/roles.toml to a profile")
     if state.generated:
         built = "; ".join(f"{role}: {call}" for role, call in sorted(state.generated.items()))
         state.notes.append(f"tool arguments built from each tool's inputSchema (the profile gave none): {built}")
@@ -758,6 +794,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line("")
+        if state.roles is not None and any(f.how == "observed" for f in state.roles.found.values()):
+            reporter.write_line("roles found by observation; a profile pins them with:")
+            for line in state.roles.snippet().splitlines():
+                reporter.write_line(f"  {line}" if line else "")
         reporter.write_line(f"mcp-harness: {report.tally(state.results)}  (reports in {state.out}/)")
 
 

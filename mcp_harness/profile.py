@@ -63,6 +63,7 @@ PROFILE_KEYS: dict[str, str] = {
     "tools.slow": "table {name, arguments?}: a tool that runs for a few seconds (cancellation, resumability)",
     "tools.call": "table {name, arguments}: the tool the load tool_call scenario calls (default: echo)",
     # without arguments, a [tools.*] tool's are built from its inputSchema (required properties, valid values)
+    "discover": "table {enabled}: enabled = false stops the harness calling tools to find their roles",
     "load": "table: load-run settings, see the load.* keys",
     "properties": "table: property-check settings, see the properties.* keys",
     "auth": "table: a token read from the environment or a command (again after a 401), SigV4; see auth.*",
@@ -176,6 +177,7 @@ class Target:
         }
     )
     tools_named: set[str] = field(default_factory=set)  # the roles whose tool the profile names
+    discover: bool = True  # look for role tools by calling the tools the harness may call
     load: LoadSettings = field(default_factory=lambda: LoadSettings())
     properties: PropertySettings = field(default_factory=lambda: PropertySettings())
     auth: Auth | None = None
@@ -509,6 +511,10 @@ def load_profile(path: str | Path, target: Target | None = None) -> Target:
                     raise ProfileError(f"tools.{role}: unknown key (expected {', '.join(TOOL_ROLES)})")
                 target.tools[role] = _tool(spec, f"tools.{role}")
                 target.tools_named.add(role)
+        elif key == "discover":
+            table = _table(value, "discover", {"enabled": "boolean"})
+            if "enabled" in table:
+                target.discover = _boolean(table["enabled"], "discover.enabled")
         elif key == "load":
             target.load = _load_table(value)
         elif key == "properties":
