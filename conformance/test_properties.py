@@ -178,9 +178,9 @@ def session_machine(
             if not ok:
                 run.fail(message)
 
-        def _judge(self, s: Tracked, ex: core.Exchange, what: str, served: str | None) -> None:
-            """A dead session must get 404; a live one `served` (None: answered as it should be, or what is wrong)."""
-            idle = time.monotonic() - s.last
+        def _judge(self, s: Tracked, ex: core.Exchange, what: str, served: str | None, idle: float) -> None:
+            """A dead session must get 404; a live one `served` (None: answered as it should be, or what is wrong).
+            `idle`: how long the session had been idle when the request went out (a slow tool's call is activity)."""
             if s.state != "live":
                 self._expect(
                     ex.status == 404, f"session {s.number}: {what} after {s.since} got HTTP {ex.status}, expected 404"
@@ -242,29 +242,35 @@ def session_machine(
         @rule(s=sessions, method=st.sampled_from(("ping", "tools/list")))
         def request(self, s: Tracked, method: str) -> None:
             if (conv := self._live(s)) is not None:
+                idle = time.monotonic() - s.last
                 ex = send(run, conv, conv.core.request(method), f"session {s.number}: {method}")
-                self._judge(s, ex, method, self._answer(ex, method))
+                self._judge(s, ex, method, self._answer(ex, method), idle)
 
         @rule(s=sessions, call=calls)
         def call_tool(self, s: Tracked, call: tuple[str, Any] | None) -> None:
             if (conv := self._live(s)) is not None and call is not None:
                 name, args = call
                 request = conv.core.request("tools/call", {"name": name, "arguments": args})
+                idle = time.monotonic() - s.last
                 ex = send(run, conv, request, f"session {s.number}: tools/call {name}")
-                self._judge(s, ex, f"tools/call {name}", self._answer(ex, "tools/call"))
+                self._judge(s, ex, f"tools/call {name}", self._answer(ex, "tools/call"), idle)
 
         @rule(s=sessions, method=st.sampled_from(NOTIFICATIONS))
         def notify(self, s: Tracked, method: str) -> None:
             if (conv := self._live(s)) is not None:
+                idle = time.monotonic() - s.last
                 ex = send(run, conv, conv.core.notify(method), f"session {s.number}: {method}")
                 rejected = method != NOTIFICATIONS[0] and ex.status is not None and 400 <= ex.status < 500
                 ok = (ex.status == 202 and not ex.body) or rejected
-                self._judge(s, ex, method, None if ok else f"HTTP {ex.status} ({len(ex.body)} body bytes), not 202")
+                self._judge(
+                    s, ex, method, None if ok else f"HTTP {ex.status} ({len(ex.body)} body bytes), not 202", idle
+                )
 
         @rule(s=sessions)
         def delete(self, s: Tracked) -> None:
             if (conv := self._live(s)) is None:
                 return
+            idle = time.monotonic() - s.last
             ex = send(run, conv, conv.core.delete(), f"session {s.number}: DELETE")
             if s.state == "live" and ex.status is not None and 200 <= ex.status < 300:
                 conv.deleted = True
@@ -272,7 +278,7 @@ def session_machine(
                 self._clean(conv)
                 return
             ok = ex.status == 405 or (ex.status is not None and 200 <= ex.status < 300)  # 405: DELETE refused
-            self._judge(s, ex, "DELETE", None if ok else f"HTTP {ex.status}")
+            self._judge(s, ex, "DELETE", None if ok else f"HTTP {ex.status}", idle)
 
         @rule(s=sessions, value=BAD_VERSION)
         def wrong_version(self, s: Tracked, value: str) -> None:
