@@ -39,6 +39,7 @@ class Roles:
     called: dict[str, str] = field(default_factory=dict)  # tool → what its call showed
     skipped: list[str] = field(default_factory=list)  # tools not called, and why
     note: str = ""  # why nothing was looked for (discovery off, the server lists no tools, …)
+    failed: bool = False  # the server did not answer while the tools were listed and tried
 
     def missing(self, role: str) -> str:
         """Why `role` has no tool, for a not-testable reason."""

@@ -178,7 +178,9 @@ class RunState:
                 with Client(self.config) as client:
                     self.roles = discover(client, self.target, modern, self.target.discover)
             except HarnessError as e:
-                self.roles = Roles(note=f"the tools could not be listed and tried ({e})")
+                self.roles = Roles(
+                    note=f"the tools could not be listed and tried to find their roles: {e}", failed=True
+                )
         return self.roles
 
     def time_left(self) -> float | None:
@@ -236,7 +238,10 @@ class Harness:
     def tool(self, role: str, conv: Conversation | None = None) -> ToolSpec:
         """The tool for `role`, with its arguments: the profile's, else built from its inputSchema (said in the wire
         log and the run's notes). Not-testable when the server does not list it or its schema cannot be satisfied."""
-        found = self.state.discover_roles().found.get(role)
+        roles = self.state.discover_roles()
+        if roles.failed:
+            raise HarnessError(roles.note)  # the server went away: the check could not complete
+        found = roles.found.get(role)
         if found is None:
             self.not_testable(f"no tool for {role}: {self.state.roles.missing(role)}; name one in [tools.{role}]")
         spec = found.tool
@@ -315,6 +320,8 @@ def h(request: pytest.FixtureRequest) -> Iterator[Harness]:
     why = _applicability(state, harness.requirement)
     if why:
         raise NotTestable(why)
+    if state.probe and state.probe.session_id_issued:
+        state.discover_roles()  # once, before any check's own sessions are open (a failure is kept for tool())
     try:
         yield harness
     finally:

@@ -172,7 +172,7 @@ def test_accept_elicitation_fills_the_requested_schema() -> None:
         },
     }
     content = core.accept_elicitation(params)["content"]
-    assert content == {"name": "mcp-harness", "age": 18, "ok": True, "color": "red", "n": 2.5}
+    assert content == {"name": "mcp-harness", "age": 18, "ok": False, "color": "red", "n": 2.5}
 
 
 def test_progress_tracked_per_token_and_foreign_token_flagged() -> None:
