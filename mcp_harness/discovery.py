@@ -41,6 +41,11 @@ class Roles:
     note: str = ""  # why nothing was looked for (discovery off, the server lists no tools, …)
     failed: bool = False  # the server did not answer while the tools were listed and tried
 
+    @property
+    def observed(self) -> bool:
+        """Whether any role's tool was found by calling it (then the snippet that pins it is worth printing)."""
+        return any(f.how == "observed" for f in self.found.values())
+
     def missing(self, role: str) -> str:
         """Why `role` has no tool, for a not-testable reason."""
         if self.note:
@@ -111,7 +116,10 @@ def discover(client: Client, target: Target, modern: bool, enabled: bool = True)
     candidates = []
     for tool in listed.values():
         why = may_call(tool, target)
-        (roles.skipped.append(f"{tool['name']} ({why})") if why else candidates.append(tool))
+        if why:
+            roles.skipped.append(f"{tool['name']} ({why})")
+        else:
+            candidates.append(tool)
     if not candidates:
         roles.note = "the server lists no tool the harness may call to find one" + (
             f" (not called: {', '.join(roles.skipped)})" if roles.skipped else ""

@@ -51,6 +51,11 @@ class Unsatisfiable(ValueError):
     """No valid instance could be built; the message says why."""
 
 
+def modern_dialect(version: str | None) -> bool:
+    """Whether embedded schemas default to 2020-12 in this protocol version (from 2025-11-25; draft-07 before)."""
+    return version is not None and version >= "2025-11-25"
+
+
 def validator(schema: Json, modern: bool) -> jsonschema.protocols.Validator:
     """The validator of the schema's own dialect: its `$schema`, else 2020-12 (`modern`) or draft-07."""
     default = jsonschema.Draft202012Validator if modern else jsonschema.Draft7Validator

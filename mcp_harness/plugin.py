@@ -30,7 +30,7 @@ from mcp_harness import __version__, agentcore, catalogue, core, embedded, repor
 from mcp_harness.catalogue import Requirement
 from mcp_harness.discovery import Roles, discover
 from mcp_harness.driver import Client, ClientConfig, Conversation, HarnessError
-from mcp_harness.instances import Unsatisfiable, tool_arguments
+from mcp_harness.instances import Unsatisfiable, modern_dialect, tool_arguments
 from mcp_harness.profile import (
     DEFAULT_PROPERTY_EXAMPLES,
     DEFAULT_PROPERTY_RATE,
@@ -173,7 +173,7 @@ class RunState:
     def discover_roles(self) -> Roles:
         """Which tool plays each round-trip role: looked for once, when a check first needs one."""
         if self.roles is None:
-            modern = bool(self.probe and self.probe.protocol_version and self.probe.protocol_version >= "2025-11-25")
+            modern = modern_dialect(self.probe.protocol_version if self.probe else None)
             try:
                 with Client(self.config) as client:
                     self.roles = discover(client, self.target, modern, self.target.discover)
@@ -243,7 +243,7 @@ class Harness:
             raise HarnessError(roles.note)  # the server went away: the check could not complete
         found = roles.found.get(role)
         if found is None:
-            self.not_testable(f"no tool for {role}: {self.state.roles.missing(role)}; name one in [tools.{role}]")
+            self.not_testable(f"no tool for {role}: {roles.missing(role)}; name one in [tools.{role}]")
         spec = found.tool
         conv = conv or self.session()
         listed = list_tools(conv)
@@ -252,7 +252,7 @@ class Harness:
         if spec.arguments is not None:
             return spec
         try:
-            arguments = tool_arguments(listed[spec.name], spec.hints, modern=self.version >= "2025-11-25")
+            arguments = tool_arguments(listed[spec.name], spec.hints, modern_dialect(self.version))
         except Unsatisfiable as e:
             self.not_testable(f"no valid arguments for the {role} tool {spec.name!r} could be built: {e}")
         text = json.dumps(arguments, ensure_ascii=False, sort_keys=True)
@@ -774,7 +774,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         state.notes.append(state.target.front.note())
     if state.roles is not None:
         state.notes += [f"roles — {line}" for line in state.roles.lines()]
-        if any(f.how == "observed" for f in state.roles.found.values()):
+        if state.roles.observed:
             state.out.mkdir(parents=True, exist_ok=True)
             (state.out / "roles.toml").write_text(state.roles.snippet(), "utf-8")
             state.notes.append(f"roles found by observation; to pin them, add {state.out}/roles.toml to a profile")
@@ -801,7 +801,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line("")
-        if state.roles is not None and any(f.how == "observed" for f in state.roles.found.values()):
+        if state.roles is not None and state.roles.observed:
             reporter.write_line("roles found by observation; a profile pins them with:")
             for line in state.roles.snippet().splitlines():
                 reporter.write_line(f"  {line}" if line else "")

@@ -30,7 +30,7 @@ from hypothesis.internal.conjecture import utils as conjecture
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 from hypothesis_jsonschema import _from_schema, from_schema
 
-from mcp_harness import core, schema
+from mcp_harness import core, instances, schema
 from mcp_harness.driver import Client
 from mcp_harness.report import public_url
 from mcp_harness.wire import Redactor
@@ -394,8 +394,7 @@ def _without(node: Json, drop: frozenset[str], names: bool = False) -> Json:
 
 def schema_validator(tool_schema: Json, version: str) -> jsonschema.protocols.Validator:
     """The validator of the schema's dialect: its `$schema`, else 2020-12 from 2025-11-25 (draft-07 before)."""
-    default = jsonschema.Draft202012Validator if version >= "2025-11-25" else jsonschema.Draft7Validator
-    return jsonschema.validators.validator_for(tool_schema, default=default)(tool_schema)
+    return instances.validator(tool_schema, instances.modern_dialect(version))
 
 
 def _usable(strategy: st.SearchStrategy[Json]) -> str | None:
