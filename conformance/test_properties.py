@@ -1,8 +1,11 @@
 """Property-based checks with hypothesis: a session state machine, tool arguments generated from each tool's
 inputSchema, malformed input, and JSON-RPC error codes (basic/transports, basic/index, server/tools).
 
-Safe by default: generated arguments go only to the tools the profile lists ([properties] tools) or, without that
-list, to tools annotated readOnlyHint (never destructiveHint). Protocol-level bad input goes to every target, as
+Generated arguments go to the tools the profile lists ([properties] tools) or, without that list, to the tools the
+harness may call: those the profile names, those with an official fixture name, those annotated readOnlyHint (never
+one annotated destructiveHint that the profile does not name). Each such tool gets its hard-but-valid and its invalid
+cases (every one sent) and random valid arguments (within the budget); a call unanswered by the per-call deadline
+(--property-call-timeout) is cancelled and recorded, not failed. Protocol-level bad input goes to every target, as
 h2spec and Autobahn send theirs: unknown methods and broken params always, malformed bodies of at most 64 KiB unless
 --no-property-malformed (1-16 MiB ones only with --property-oversized). Every property check keeps under a
 request-rate cap and a budget in examples and seconds (--property-budget, --seed). `-m property` /
@@ -14,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,13 +28,15 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule
 
 from mcp_harness import core
 from mcp_harness.core import STATEFUL_VERSIONS, session_header
-from mcp_harness.driver import Conversation, HarnessError
+from mcp_harness.driver import Conversation, HarnessError, Overdue
 from mcp_harness.plugin import Harness, check
 from mcp_harness.properties import (
     PING,
     RELEASED,
     VISIBLE,
+    Arguments,
     Call,
+    Case,
     Malformed,
     Runner,
     arguments,
@@ -99,9 +105,24 @@ def violations(conv: Conversation, start: int = 0) -> list[str]:
     return [f"{v.rule}: {v.detail}" for v in conv.core.violations[start:]]
 
 
+def call_tool(run: Runner, conv: Conversation, name: str, args: Any, what: str) -> core.Exchange | None:
+    """tools/call within the per-call deadline. An overdue call is cancelled (notifications/cancelled), recorded in
+    the observation and judged no further (None): only what the server answered can fail a check."""
+    request = conv.core.request("tools/call", {"name": name, "arguments": args})
+    try:
+        return conv.send(request, deadline=run.settings.call_timeout)
+    except Overdue:
+        run.cancelled.append(f"{name} {_json(args)[:80]}")
+        params = {"requestId": request.request_id, "reason": "mcp-harness: no response within the per-call deadline"}
+        send(run, conv, conv.core.notify("notifications/cancelled", params), f"{what}: notifications/cancelled")
+        return None
+    except HarnessError as e:
+        run.fail(f"{what}: no answer ({e})")
+
+
 def tool_calls(run: Runner, h: Harness) -> tuple[st.SearchStrategy[tuple[str, Any] | None], list[str]]:
     """(tool name, generated arguments) for the tools that may get them; and why some may not."""
-    chosen, skipped = generated_tools(list_tools(h.session()), h.target.properties.tools)
+    chosen, skipped = generated_tools(list_tools(h.session()), h.target)
     plans = [arguments(tool, h.version) for tool in chosen]
     run.notes += [p.note for p in plans if p.note]
     usable = [st.tuples(st.just(p.tool), p.strategy) for p in plans if p.strategy is not None]
@@ -250,9 +271,12 @@ def session_machine(
         def call_tool(self, s: Tracked, call: tuple[str, Any] | None) -> None:
             if (conv := self._live(s)) is not None and call is not None:
                 name, args = call
-                request = conv.core.request("tools/call", {"name": name, "arguments": args})
                 idle = time.monotonic() - s.last
-                ex = send(run, conv, request, f"session {s.number}: tools/call {name}")
+                ex = call_tool(run, conv, name, args, f"session {s.number}: tools/call {name}")
+                if ex is None:  # cancelled at its deadline: activity, not an answer to judge
+                    s.last = time.monotonic()
+                    self._clean(conv)
+                    return
                 self._judge(s, ex, f"tools/call {name}", self._answer(ex, "tools/call"), idle)
 
         @rule(s=sessions, method=st.sampled_from(NOTIFICATIONS))
@@ -352,7 +376,9 @@ def test_session_model(h: Harness) -> None:
 # --- tool arguments -----------------------------------------------------------------------------------------------
 
 
-def judge_tool_call(conv: Conversation, ex: core.Exchange) -> str | None:
+def judge_tool_call(conv: Conversation, ex: core.Exchange, kind: str) -> str | None:
+    """What is wrong with the answer to a generated call (None: nothing). Any case: never a 5xx, always a JSON-RPC
+    response. Invalid arguments: a JSON-RPC error or an isError result, since servers MUST validate tool inputs."""
     status = ex.status or 0
     if status >= 500:
         return f"answered HTTP {status}"
@@ -362,33 +388,56 @@ def judge_tool_call(conv: Conversation, ex: core.Exchange) -> str | None:
     if not answers:
         return f"answered HTTP {status} without a JSON-RPC response"
     found = violations(conv)
-    return "; ".join(found[:3]) if found else None
+    if found:
+        return "; ".join(found[:3])
+    result = answers[0].get("result")
+    if kind == "invalid" and isinstance(result, dict) and result.get("isError") is not True:
+        return (
+            f"accepted them with a result that is not isError (servers MUST validate all tool inputs): {_json(result)}"
+        )
+    return None
 
 
-def tool_property(run: Runner, tool: str, strategy: st.SearchStrategy[Any]) -> Any:
-    @run.hypothesis_settings()
-    @given(arguments=strategy)
-    def tools_call(arguments: Any) -> None:
-        if not run.begin():
+KIND_TEXT = {
+    "valid": "arguments valid against its inputSchema",
+    "hard": "valid arguments",
+    "invalid": "arguments its inputSchema rejects",
+}
+
+
+def tool_property(run: Runner, plan: Arguments, fixed: bool) -> Any:
+    """The tool's random valid calls, or (`fixed`) only its hard and invalid cases, each sent."""
+    tool = plan.tool
+
+    @(run.fixed_only() if fixed else run.hypothesis_settings())
+    @given(case=plan.cases())
+    def tools_call(case: Case) -> None:
+        kind, what, args = case
+        if not run.begin(bounded=not fixed):
             return
+        run.kinds[kind] += 1
         try:
-            conv = open_session(run, f"tools/call {tool}")
-            request = conv.core.request("tools/call", {"name": tool, "arguments": arguments})
-            ex = send(run, conv, request, f"tools/call {tool}")
-            problem = judge_tool_call(conv, ex)
+            label = f"tools/call {tool}"
+            conv = run.shared_session(label) if fixed else open_session(run, label)
+            text = f"tools/call {tool} with {KIND_TEXT[kind]}" + (f" ({what})" if what else "")
+            conv.wire.note(f"{text}: {_json(args)}")
+            ex = call_tool(run, conv, tool, args, text)
+            problem = None if ex is None else judge_tool_call(conv, ex, kind)
             if problem:
-                run.fail(f"tools/call {tool} with arguments valid against its inputSchema: {problem}")
+                run.fail(f"{text}: {problem}")
             require_healthy(run, conv, f"after tools/call {tool}")
         finally:
             run.end()
 
+    for case in plan.fixed if fixed else ():
+        tools_call = example(case=case)(tools_call)
     return tools_call
 
 
 @check("property.tools.arguments")
 def test_tool_arguments(h: Harness) -> None:
     run = Runner(h)
-    chosen, skipped = generated_tools(list_tools(h.session()), h.target.properties.tools)
+    chosen, skipped = generated_tools(list_tools(h.session()), h.target)
     if not chosen:
         h.not_testable(
             "no tool may get generated arguments: list them in [properties] tools, or annotate them readOnlyHint"
@@ -397,14 +446,30 @@ def test_tool_arguments(h: Harness) -> None:
     plans = [arguments(tool, h.version) for tool in chosen]
     run.notes += [p.note for p in plans if p.note]
     usable = [p for p in plans if p.strategy is not None]
-    h.say(f"property.tools.arguments: {len(usable)} tool(s), up to {run.settings.examples} calls each")
+    fixed = sum(len(p.fixed) for p in usable)
+    h.say(
+        f"property.tools.arguments: {len(usable)} tool(s), {fixed} hard or invalid cases and up to "
+        f"{run.settings.examples} random valid calls each"
+    )
+    try:
+        for plan in usable:  # every fixed case is sent, in one session per tool; the budget is for the random ones
+            if plan.fixed:
+                run.given(tool_property(run, plan, fixed=True))
+    finally:
+        run.close_shared()
+    run.budget_from_now()
     for left, plan in zip(range(len(usable), 0, -1), usable, strict=True):
         run.share(left)
-        run.given(tool_property(run, plan.tool, plan.strategy))
-    h.observe(run.summary(f"calls of {', '.join(p.tool for p in usable)}"))
-    notes = run.notes + ([f"skipped {', '.join(skipped)}"] if skipped else [])
-    if notes:  # what could not be generated: said as info, since those tools went (partly) untested
-        h.info("; ".join(notes) + f" — {h.message}")
+        run.given(tool_property(run, plan, fixed=False))
+    planned = Counter(c[0] for p in usable for c in p.fixed)
+    sent = ", ".join(f"{run.kinds[k]} of {planned[k]} {k}" for k in ("hard", "invalid"))
+    h.observe(
+        run.summary(f"calls of {', '.join(p.tool for p in usable)}")
+        + f"; sent {run.kinds['valid']} random valid and {sent} fixed cases"
+        + (f"; not called: {', '.join(skipped)}" if skipped else "")
+    )
+    if run.notes:  # what could not be generated: said as info, since those tools went (partly) untested
+        h.info("; ".join(run.notes) + f" — {h.message}")
 
 
 # --- malformed input ----------------------------------------------------------------------------------------------
@@ -525,7 +590,7 @@ def error_property(run: Runner, calls: st.SearchStrategy[Call]) -> Any:
 def test_error_codes(h: Harness) -> None:
     run = Runner(h)
     s = h.session()
-    chosen, _ = generated_tools(list_tools(s), h.target.properties.tools)
+    chosen, _ = generated_tools(list_tools(s), h.target)
     tool = chosen[0]["name"] if chosen else None  # broken params never reach it, but only a harmless one is named
     h.say(f"property.jsonrpc.error-codes: up to {run.settings.examples} requests, seed {run.settings.seed}")
     run.given(error_property(run, error_calls(h.version, s.core.server_capabilities, tool)))

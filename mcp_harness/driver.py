@@ -31,6 +31,10 @@ class HarnessError(Exception):
     """The harness could not complete an exchange (timeout, connection refused, …)."""
 
 
+class Overdue(HarnessError):
+    """The exchange's response did not come within the caller's deadline; the harness stopped reading."""
+
+
 @dataclass
 class ClientConfig:
     url: str
@@ -157,6 +161,7 @@ class Conversation:
         stop_at_response: bool = True,
         stop_when: Callable[[core.Exchange], bool] | None = None,
         quiet: float | None = None,
+        deadline: float | None = None,
     ) -> core.Exchange:
         """Send one exchange and read its response.
 
@@ -164,12 +169,16 @@ class Conversation:
         goes on to the end of the stream, or stops, dropping the connection, as soon as `stop_when(exchange)`
         holds; in those two modes a stream quiet for one read timeout (or `quiet` seconds) has said all it will
         (not an error: the caller judges what came). A stream that ends before any response is resumed with
-        GET + Last-Event-ID, as 2025-11-25 servers may require.
+        GET + Last-Event-ID, as 2025-11-25 servers may require. With `deadline` (seconds), a response not read by
+        then raises Overdue, however many bytes kept coming: the caller decides whether to cancel the request.
         """
         self.client.before_send(exchange)
         self._feed(self._call_core(self.core.sent, exchange))
         dropped = False
         wait = self.client.config.timeout if quiet is None else min(quiet, self.client.config.timeout)
+        ends = None if deadline is None else time.monotonic() + deadline
+        if deadline is not None:
+            wait = min(wait, deadline)
         try:
             with self._response(exchange, timeout=httpx.Timeout(self.client.config.timeout, read=wait)) as response:
                 self._feed(self._call_core(self.core.receive_start, exchange, response.status_code, response.headers))
@@ -181,8 +190,12 @@ class Conversation:
                         break
                     if stop_at_response and exchange.request_id is not None and self._answered(exchange):
                         break
+                    if ends is not None and time.monotonic() >= ends:
+                        raise self._overdue(exchange, deadline or 0.0)
             self._feed(self._call_core(self.core.receive_end, exchange))
         except httpx.TimeoutException as e:
+            if ends is not None and time.monotonic() >= ends - 0.05:
+                raise self._overdue(exchange, deadline or 0.0) from None
             if stop_at_response and stop_when is None:
                 what = f"timed out after {self.client.config.timeout:g}s ({type(e).__name__})"
                 raise self._error(exchange, what) from None
@@ -236,6 +249,11 @@ class Conversation:
         self.wire.note(text)
         return HarnessError(self.client.redactor.scrub(text))
 
+    def _overdue(self, exchange: core.Exchange, deadline: float) -> Overdue:
+        self.wire.note(f"#{exchange.number} not answered within its {deadline:g}s deadline; the harness stops reading")
+        self._feed(self._call_core(self.core.receive_end, exchange))
+        return Overdue(f"no response within {deadline:g}s")
+
     def _resume(self, exchange: core.Exchange) -> None:
         """The stream ended before its response: come back with GET + Last-Event-ID, as the core decides."""
         current = exchange
@@ -265,9 +283,16 @@ class Conversation:
             self.notify("notifications/initialized")
         return response["result"]
 
-    def request(self, method: str, params: Mapping[str, Any] | None = None, *, progress: bool = False) -> Any:
+    def request(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        progress: bool = False,
+        deadline: float | None = None,
+    ) -> Any:
         """Send a request and return its exchange (the response is in `core.responses`)."""
-        return self.send(self._call_core(self.core.request, method, params, progress=progress))
+        return self.send(self._call_core(self.core.request, method, params, progress=progress), deadline=deadline)
 
     def call(self, method: str, params: Mapping[str, Any] | None = None, *, progress: bool = False) -> Any:
         """Send a request and return its `result`; raise HarnessError on an error or no response."""

@@ -276,3 +276,127 @@ def form_content(requested: Json) -> dict[str, Any]:
     except (Unsatisfiable, jsonschema.SchemaError):
         return {}  # nothing valid can be sent: the server's own answer to that is then what the check sees
     return built if isinstance(built, dict) else {}
+
+
+# --- hard and invalid arguments (property.tools.arguments) ------------------------------------------------------
+
+HARD_STRINGS = (  # valid strings that break naive servers: (what, value)
+    ("NUL and control characters", "a\x00b\x01\x1f\x7f\r\n\t"),
+    (
+        "characters outside the BMP, U+2028/U+2029, combining marks, right-to-left text, a byte order mark",
+        "\U0001f600\U0001d11e line\u2028para\u2029 e\u0301\u0308 \u202e\u05e9\u05dc\u05d5\u05dd "
+        "\u0645\u0631\u062d\u0628\u0627\u202c \ufeff",
+    ),
+    ("the empty string", ""),
+)
+MAX_HARD_LENGTH = 2**16  # characters: a maxLength beyond this is not filled
+MAX_CASES = 24  # per tool and kind
+
+
+def _props(schema: Json) -> dict[str, Any]:
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    return props if isinstance(props, dict) else {}
+
+
+def _kind(node: Json) -> str | None:
+    kind = node.get("type") if isinstance(node, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def _bounds(node: dict[str, Any]) -> list[tuple[str, Any]]:
+    found = []
+    for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        value = node.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            found.append((key, value))
+    return found
+
+
+def _hard_values(node: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(what, value) of the property's type that are valid yet hard for servers; the caller keeps the valid ones."""
+    kind = _kind(node)
+    if kind == "string":
+        values = list(HARD_STRINGS)
+        high = node.get("maxLength")
+        if isinstance(high, int) and 0 < high <= MAX_HARD_LENGTH:
+            values.append((f"{high} characters, maxLength", "x" * high))
+            values.append((f"{high} characters outside the BMP, maxLength", "\U0001f600" * high))
+        return values
+    if kind in ("integer", "number"):
+        values = [(f"{key} {value}", value) for key, value in _bounds(node) if key in ("minimum", "maximum")]
+        for key, value in _bounds(node):
+            if key.startswith("exclusive"):
+                step = 1 if kind == "integer" else abs(value) * 1e-9 or 1e-9
+                inside = value + step if key == "exclusiveMinimum" else value - step
+                values.append((f"just inside {key} {value}", math.ceil(inside) if kind == "integer" else inside))
+        if kind == "integer":
+            return [*values, ("zero", 0), ("2^53", 2**53), ("-2^53", -(2**53))]
+        return [*values, ("zero", 0.0), ("1e308", 1e308), ("5e-324", 5e-324)]
+    if kind == "array":
+        return [("an empty array", [])]
+    if kind == "object":
+        return [("an empty object", {})]
+    return []
+
+
+def hard_arguments(tool: Json, modern: bool = True) -> list[tuple[str, dict[str, Any]]]:
+    """Valid arguments that are hard for servers, one property at a time on top of `tool_arguments`: control
+    characters, NUL, characters outside the BMP, U+2028/U+2029, combining marks, right-to-left text, strings at
+    maxLength, numbers at the bounds, empty arrays and objects. Only those valid against the inputSchema."""
+    schema = tool.get("inputSchema")
+    base = tool_arguments(tool, {}, modern)
+    check = validator(schema, modern)
+    cases: list[tuple[str, dict[str, Any]]] = []
+    for name, node in _props(schema).items():
+        for what, value in _hard_values(node) if isinstance(node, dict) else []:
+            args = {**base, name: value}
+            if check.is_valid(args) and len(cases) < MAX_CASES:
+                cases.append((f"{name}: {what}", args))
+    return cases
+
+
+WRONG_TYPES: dict[str, tuple[Any, ...]] = {  # values of JSON types no lenient parser turns into the declared one
+    "string": ({"not": "a string"}, ["not a string"]),
+    "integer": ({"not": "an integer"}, [1]),
+    "number": ({"not": "a number"}, [1.5]),
+    "boolean": ({"not": "a boolean"}, [True]),
+    "object": ("not an object", [{}]),
+    "array": ("not an array", {"not": "an array"}),
+}
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string"}.get(type(value), type(value).__name__)
+
+
+def _breaches(node: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(what, value) that break the property's own schema: a wrong JSON type, past a bound, outside an enum."""
+    kind = _kind(node)
+    found = [(f"{_json_type(v)} for {kind}", v) for v in WRONG_TYPES.get(kind or "", ())]
+    for key, value in _bounds(node):
+        step = 1 if kind == "integer" or isinstance(value, int) else max(abs(value), 1.0)
+        past = value - step if "inimum" in key else value + step
+        found.append((f"{past} past {key} {value}", past))
+        if key.startswith("exclusive"):
+            found.append((f"{value}, at {key}", value))
+    if isinstance(node.get("maxLength"), int) and node["maxLength"] < MAX_HARD_LENGTH:
+        found.append((f"{node['maxLength'] + 1} characters past maxLength", "x" * (node["maxLength"] + 1)))
+    if isinstance(node.get("minLength"), int) and node["minLength"] > 0:
+        found.append((f"{node['minLength'] - 1} characters under minLength", "x" * (node["minLength"] - 1)))
+    if isinstance(node.get("enum"), list) and node["enum"]:
+        found.append(("a value outside its enum", "mcp-harness-not-in-enum"))
+    return found
+
+
+def invalid_arguments(tool: Json, modern: bool = True) -> list[tuple[str, dict[str, Any]]]:
+    """Arguments that break the inputSchema one way at a time on top of `tool_arguments`: a required property
+    left out, a wrong JSON type, a value past a bound or outside an enum. Only those the schema indeed rejects."""
+    schema = tool.get("inputSchema")
+    base = tool_arguments(tool, {}, modern)
+    check = validator(schema, modern)
+    required = [r for r in schema.get("required", []) if isinstance(r, str) and r in base]
+    cases = [(f"without required {name}", {k: v for k, v in base.items() if k != name}) for name in required]
+    for name, node in _props(schema).items():
+        for what, value in _breaches(node) if isinstance(node, dict) else []:
+            cases.append((f"{name}: {what}", {**base, name: value}))
+    return [(what, args) for what, args in cases if not check.is_valid(args)][:MAX_CASES]

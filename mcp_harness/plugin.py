@@ -32,6 +32,7 @@ from mcp_harness.discovery import Roles, discover
 from mcp_harness.driver import Client, ClientConfig, Conversation, HarnessError
 from mcp_harness.instances import Unsatisfiable, modern_dialect, tool_arguments
 from mcp_harness.profile import (
+    DEFAULT_CALL_TIMEOUT,
     DEFAULT_PROPERTY_EXAMPLES,
     DEFAULT_PROPERTY_RATE,
     DEFAULT_PROPERTY_SECONDS,
@@ -441,6 +442,15 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         },
     ),
     (
+        ("--property-call-timeout",),
+        {
+            "type": float,
+            "metavar": "SECONDS",
+            "help": f"a generated tool call not answered by then is cancelled with notifications/cancelled and "
+            f"recorded, not failed (default {DEFAULT_CALL_TIMEOUT:g})",
+        },
+    ),
+    (
         ("--property-rate",),
         {
             "type": float,
@@ -505,6 +515,10 @@ def _property_options(target: Target, option: Any) -> None:
         props.malformed = option.property_malformed
     if option.property_oversized:
         props.oversized = True
+    if option.property_call_timeout is not None:
+        if not option.property_call_timeout > 0:
+            raise ProfileError("--property-call-timeout: expected a number of seconds > 0")
+        props.call_timeout = option.property_call_timeout
     if option.property_rate is not None:
         if not option.property_rate > 0:
             raise ProfileError("--property-rate: expected a number of requests per second > 0")

@@ -21,10 +21,11 @@ is documented in PROFILE_KEYS, which README.md mirrors; an unknown key or a bad 
     scenarios = { tool_call = 3, elicitation = 1 }
     think_time = 0.5
     [properties]                   # the property checks: see PROPERTIES_KEYS
-    tools = ["echo", "search"]     # tools given generated arguments (default: those annotated readOnlyHint)
+    tools = ["echo", "search"]     # tools given generated arguments (default: every tool the harness may call)
     malformed = false              # no malformed requests (default: sent to every target, bodies up to 64 KiB)
     oversized = true               # also bodies of 1, 4 and 16 MiB (default: off)
     rate = 20                      # at most 20 requests per second from the property checks
+    call_timeout = 10              # a generated tool call not answered by then is cancelled (default 5 s)
     [auth]                         # credentials that change during a run: see AUTH_KEYS
     token_command = "vault read -field=token secret/mcp-staging"
     [agentcore]                    # an Amazon Bedrock AgentCore Runtime front: see AGENTCORE_KEYS
@@ -93,15 +94,18 @@ AGENTCORE_KEYS: dict[str, str] = {
 }
 # [properties] key → help. README mirrors this table.
 PROPERTIES_KEYS: dict[str, str] = {
-    "tools": "list of tool names that get generated arguments (default: the tools annotated readOnlyHint: true); "
-    "a tool annotated destructiveHint: true never does",
+    "tools": "list of tool names that get generated arguments, destructive or not (default: the tools the harness may "
+    "call: those the profile names, those with an official fixture name, those annotated readOnlyHint: true)",
     "malformed": "boolean: send malformed requests (bodies up to 64 KiB) to the target (default true; false opts out)",
     "oversized": "boolean: also send bodies of 1, 4 and 16 MiB (default false)",
     "rate": "number > 0: at most this many requests per second from the property checks (default 100)",
+    "call_timeout": "seconds > 0: a generated tool call not answered by then is cancelled, recorded, not failed "
+    "(default 5)",
 }
 DEFAULT_PROPERTY_EXAMPLES = 25  # per property check (per tool for tool arguments)
 DEFAULT_PROPERTY_SECONDS = 4.0  # per property check, for generating; as long again for shrinking a failure
 DEFAULT_PROPERTY_RATE = 100.0  # requests per second
+DEFAULT_CALL_TIMEOUT = 5.0  # seconds a generated tool call may take before it is cancelled
 TOOL_ROLES = ("progress", "elicitation", "sampling", "slow", "call")
 # The official conformance fixture names, with the arguments given (None: built from the tool's inputSchema) and
 # hints merged into built ones where they stay valid: `slow` is the progress tool made to take ~1.6 s.
@@ -211,13 +215,14 @@ class LoadSettings:
 class PropertySettings:
     """The property checks' settings: [properties] of the profile, then --property-* / --seed."""
 
-    tools: list[str] | None = None  # None: the tools annotated readOnlyHint
+    tools: list[str] | None = None  # None: the tools the harness may call (discovery.may_call)
     malformed: bool = True  # malformed requests, bodies up to 64 KiB (False: opted out)
     oversized: bool = False  # also bodies of 1, 4 and 16 MiB
     rate: float = DEFAULT_PROPERTY_RATE
     examples: int = DEFAULT_PROPERTY_EXAMPLES
     seconds: float = DEFAULT_PROPERTY_SECONDS
     seed: int | None = None  # None: random, or 0 when CI is set (resolved when the run starts)
+    call_timeout: float = DEFAULT_CALL_TIMEOUT  # a generated tool call unanswered by then is cancelled
 
 
 def property_budget(text: str, key: str = "--property-budget") -> tuple[int, float]:
@@ -249,6 +254,8 @@ def _properties_table(value: Any) -> PropertySettings:
             settings.oversized = _boolean(item, key)
         elif name == "rate":
             settings.rate = _positive(item, key)
+        elif name == "call_timeout":
+            settings.call_timeout = _positive(item, key)
         else:
             raise ProfileError(f"{key}: unknown key (known: {', '.join(PROPERTIES_KEYS)})")
     return settings

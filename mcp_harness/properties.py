@@ -16,6 +16,7 @@ import threading
 import time
 import types
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -31,12 +32,14 @@ from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 from hypothesis_jsonschema import _from_schema, from_schema
 
 from mcp_harness import core, instances, schema
-from mcp_harness.driver import Client
+from mcp_harness.discovery import may_call
+from mcp_harness.driver import Client, Conversation
 from mcp_harness.report import public_url
 from mcp_harness.wire import Redactor
 
 if TYPE_CHECKING:
     from mcp_harness.plugin import Harness
+    from mcp_harness.profile import Target
 
 Json = Any
 SESSION_HEADER = "mcp-session-id"
@@ -121,7 +124,7 @@ class Runner:
         self.h = h
         self.settings = h.target.properties
         self.pacer = Pacer(self.settings.rate)
-        self.started = time.monotonic()
+        self.started = self.began = time.monotonic()  # `started`: of the budget (budget_from_now moves it)
         self.deadline = self.started + self.settings.seconds
         self.failed_at: float | None = None
         self.failure: PropertyFailure | None = None  # the last one seen: reported if replays disagree
@@ -129,7 +132,10 @@ class Runner:
         self.clients: list[Client] = []
         self.notes: list[str] = []  # what could not be generated or tested: an info record when all else passes
         self.ended_sessions = 0  # examples after which the server had ended the session (404 to the next request)
+        self.kinds: Counter[str] = Counter()  # tool-argument cases sent, by kind (valid, hard, invalid)
+        self.cancelled: list[str] = []  # generated calls cancelled at the per-call deadline (tool and arguments)
         self.aliases: dict[str, str] = {}  # session id → shell variable, for sessions opened outside the examples
+        self.shared: dict[str, Conversation] = {}  # label → a session kept across examples
 
     def live(self) -> bool:
         if _final_replay():
@@ -139,11 +145,12 @@ class Runner:
             return now < self.failed_at + SHRINK_FACTOR * self.settings.seconds
         return now < self.deadline
 
-    def begin(self) -> bool:
-        """Start an example: forget the last one's sessions; False when it must not send anything."""
+    def begin(self, bounded: bool = True) -> bool:
+        """Start an example: forget the last one's sessions; False when it must not send anything (past the
+        budget, unless not `bounded`: a fixed case)."""
         self._drop_clients()
         self.pacer.journal.clear()
-        if not self.live():
+        if bounded and not self.live():
             return False
         self.examples += 1
         return True
@@ -176,6 +183,31 @@ class Runner:
         self.failure = PropertyFailure(message, list(self.pacer.journal))
         raise self.failure
 
+    def fixed_only(self) -> hypothesis.settings:
+        """Settings that run only a test's explicit examples: fixed cases, each sent whatever the budget."""
+        return self.hypothesis_settings(phases=(Phase.explicit,))
+
+    def shared_session(self, label: str) -> Conversation:
+        """A session kept across examples (fixed cases: fewer requests under the rate cap), opened again once the
+        server ended it; `close_shared` ends it. The reproduction names it as a session to set."""
+        conv = self.shared.get(label)
+        if conv is None or conv.core.gone:
+            conv = self.h.client(before_send=self.pacer).session(label=label)
+            conv.initialize()
+            self.shared[label] = conv
+            self.aliases[conv.core.session_id or ""] = f"S_{len(self.aliases) + 1}"
+        return conv
+
+    def close_shared(self) -> None:
+        for conv in self.shared.values():
+            conv.close()
+        self.shared.clear()
+
+    def budget_from_now(self) -> None:
+        """The generated examples' budget starts now (after the fixed cases, which it does not cover)."""
+        self.started = time.monotonic()
+        self.deadline = self.started + self.settings.seconds
+
     def hypothesis_settings(self, examples: int | None = None, **extra: Any) -> hypothesis.settings:
         return hypothesis.settings(
             max_examples=examples or self.settings.examples,
@@ -187,8 +219,7 @@ class Runner:
             derandomize=False,  # the seed decides (Hypothesis's own CI profile would derandomise otherwise)
             verbosity=Verbosity.normal,  # attaches the shrunk case to the exception
             # The loaded profile's phases (a profile may drop explicit examples), never explain: it replays a lot.
-            phases=tuple(p for p in hypothesis.settings.default.phases if p is not Phase.explain),
-            **extra,
+            **{"phases": tuple(p for p in hypothesis.settings.default.phases if p is not Phase.explain), **extra},
         )
 
     def given(self, test: Callable[..., None]) -> None:
@@ -233,7 +264,8 @@ class Runner:
         args = ["mcp-harness", "conformance"]
         if self.h.state.server is None:
             args += ["--url", public_url(self.h.state.config.url)]
-        for flag in ("profile", "spec_version", "idle_timeout", "property_budget", "property_rate"):
+        flags = ("profile", "spec_version", "idle_timeout", "property_budget", "property_rate", "property_call_timeout")
+        for flag in flags:
             value = getattr(option, flag, None)
             if value is not None:
                 args += [f"--{flag.replace('_', '-')}", str(value)]
@@ -245,8 +277,15 @@ class Runner:
         return shlex.join(args) + (" (and your --header options)" if self.h.state.config.headers else "")
 
     def summary(self, what: str) -> str:
-        spent = time.monotonic() - self.started
-        return f"{self.examples} {what} ({self.pacer.requests} requests, {spent:.1f}s, seed {self.settings.seed})"
+        spent = time.monotonic() - self.began
+        text = f"{self.examples} {what} ({self.pacer.requests} requests, {spent:.1f}s, seed {self.settings.seed})"
+        if self.cancelled:
+            shown = "; ".join(self.cancelled[:3]) + (" …" if len(self.cancelled) > 3 else "")
+            text += (
+                f"; {len(self.cancelled)} call(s) not answered within {self.settings.call_timeout:g}s, cancelled "
+                f"with notifications/cancelled (not a failure): {shown}"
+            )
+        return text
 
 
 # --- reproduction -------------------------------------------------------------------------------------------------
@@ -345,29 +384,42 @@ UNSUPPORTED = frozenset(
 NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
 
 
-def generated_tools(tools: Mapping[str, Json], allowed: list[str] | None) -> tuple[list[Json], list[str]]:
-    """The tools that may get generated arguments, and a word on the ones that may not."""
+def generated_tools(tools: Mapping[str, Json], target: Target) -> tuple[list[Json], list[str]]:
+    """The tools that get generated arguments — those `[properties] tools` lists (destructive or not), else every
+    tool the harness may call (discovery.may_call) — and a word on the ones that do not."""
+    allowed = target.properties.tools
+    if allowed is not None:
+        chosen = [tool for name, tool in tools.items() if name in allowed]
+        missing = [n for n in allowed if n not in tools]
+        return chosen, [f"{name} (listed in [properties] tools, not offered by the server)" for name in missing]
     chosen, skipped = [], []
     for name, tool in tools.items():
-        hints = tool.get("annotations") if isinstance(tool.get("annotations"), dict) else {}
-        if hints.get("destructiveHint") is True:
-            skipped.append(f"{name} (destructiveHint)")
-        elif (name in allowed) if allowed is not None else hints.get("readOnlyHint") is True:
+        why = may_call(tool, target)
+        if why:
+            skipped.append(f"{name} ({why})")
+        else:
             chosen.append(tool)
-    if allowed is not None:
-        skipped += [
-            f"{name} (listed in [properties] tools, not offered by the server)" for name in allowed if name not in tools
-        ]
     return chosen, skipped
+
+
+Case = tuple[str, str, Json]  # (kind: valid | hard | invalid, what the case is, the arguments)
 
 
 @dataclass
 class Arguments:
-    """How a tool's arguments are generated; `note` says what could not be honoured (an info record)."""
+    """How a tool's arguments are generated: random valid ones from `strategy`, the fixed hard-but-valid and
+    invalid cases; `note` says what could not be honoured (an info record)."""
 
     tool: str
     strategy: st.SearchStrategy[Json] | None
     note: str | None = None
+    fixed: list[Case] = field(default_factory=list)
+
+    def cases(self) -> st.SearchStrategy[Case] | None:
+        """Random valid cases (the fixed ones go in as explicit examples)."""
+        if self.strategy is None:
+            return None
+        return self.strategy.map(lambda args: ("valid", "", args))
 
 
 def _keywords(node: Json, names: bool = False) -> Iterator[str]:
@@ -429,7 +481,13 @@ def arguments(tool: Json, version: str) -> Arguments:
     if strategy is None:
         return Arguments(name, None, f"{name}: no valid arguments could be generated ({why})")
     note = f"{name}: hypothesis-jsonschema {why}; generated without it, keeping only valid arguments" if why else None
-    return Arguments(name, strategy, note)
+    modern = instances.modern_dialect(version)
+    try:
+        fixed = [("hard", *c) for c in instances.hard_arguments(tool, modern)]
+        fixed += [("invalid", *c) for c in instances.invalid_arguments(tool, modern)]
+    except instances.Unsatisfiable as e:
+        fixed, note = [], "; ".join(filter(None, [note, f"{name}: no hard or invalid cases ({e})"]))
+    return Arguments(name, strategy, note, fixed)
 
 
 def strategy_for(given: Json, valid: jsonschema.protocols.Validator) -> tuple[st.SearchStrategy[Json] | None, str]:

@@ -98,3 +98,28 @@ def test_an_accepted_elicitation_fills_the_form_with_valid_values() -> None:
     assert content == {"email": "mcp-harness@example.com", "age": 18, "name": "mcp-", "colour": "red", "ok": True}
     answer = core.elicitation_answer("accept")({"message": "m", "requestedSchema": requested})
     assert answer == {"action": "accept", "content": content}
+
+
+def test_hard_arguments_are_valid_and_cover_the_hard_kinds() -> None:
+    tool = {"name": "t", "inputSchema": CONSTRAINED}
+    cases = instances.hard_arguments(tool)
+    check = validator(CONSTRAINED, True)
+    assert cases and all(check.is_valid(args) for _, args in cases)
+    names = " | ".join(what for what, _ in cases)
+    for kind in ("steps: minimum 6", "steps: maximum 12", "pace: just inside exclusiveMaximum 1", "30 characters"):
+        assert kind in names, names
+    texts = [args["optional"] for what, args in cases if what.startswith("optional:")]
+    assert any("\x00" in t for t in texts) and any("\u2028" in t and "\U0001f600" in t for t in texts)
+    assert [what for what, _ in cases] == [what for what, _ in instances.hard_arguments(tool)]  # deterministic
+
+
+def test_invalid_arguments_break_the_schema_one_way_each() -> None:
+    tool = {"name": "t", "inputSchema": CONSTRAINED}
+    cases = instances.invalid_arguments(tool)
+    check = validator(CONSTRAINED, True)
+    assert cases and not any(check.is_valid(args) for _, args in cases)
+    names = " | ".join(what for what, _ in cases)
+    for kind in ("without required steps", "steps: 13 past maximum 12", "steps: an object for integer", "mode"):
+        assert kind in names, names
+    # A schema with nothing to break gives no case (extra properties are not invented).
+    assert instances.invalid_arguments({"name": "n", "inputSchema": {"type": "object"}}) == []

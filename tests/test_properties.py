@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import time
+import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from hypothesis import strategies as st
 
 from mcp_harness import core, properties, schema
 from mcp_harness.plugin import OPTIONS, build_target
-from mcp_harness.profile import ProfileError, load_profile, property_budget
+from mcp_harness.profile import ProfileError, PropertySettings, Target, load_profile, property_budget
 from mcp_harness.wire import Redactor
 
 SCHEMA_2020_12 = {
@@ -102,13 +104,66 @@ def tool(name: str, **hints: bool) -> dict[str, Any]:
     return {"name": name, "inputSchema": {"type": "object"}, "annotations": hints}
 
 
-def test_only_safe_tools_get_generated_arguments() -> None:
-    tools = {t["name"]: t for t in (tool("read", readOnlyHint=True), tool("write"), tool("wipe", destructiveHint=True))}
-    chosen, skipped = properties.generated_tools(tools, None)
-    assert [t["name"] for t in chosen] == ["read"] and skipped == ["wipe (destructiveHint)"]
-    chosen, skipped = properties.generated_tools(tools, ["write", "wipe", "absent"])
-    assert [t["name"] for t in chosen] == ["write"]  # listed; a destructive one never, even when listed
-    assert "wipe (destructiveHint)" in skipped and any("absent" in s for s in skipped)
+def test_generated_arguments_go_to_the_tools_the_harness_may_call() -> None:
+    tools = {
+        t["name"]: t
+        for t in (
+            tool("read", readOnlyHint=True),
+            tool("write"),
+            tool("wipe", destructiveHint=True),
+            tool("test_sampling"),  # an official fixture name
+            tool("test_elicitation", destructiveHint=True),
+        )
+    }
+    chosen, skipped = properties.generated_tools(tools, Target(url="http://127.0.0.1:1/mcp"))
+    assert [t["name"] for t in chosen] == ["read", "test_sampling"]
+    assert skipped == [
+        "write (not annotated readOnlyHint)",
+        "wipe (destructiveHint)",
+        "test_elicitation (destructiveHint)",
+    ]
+    # A list in [properties] tools is what the user asked for: destructive or not, only those.
+    listed = Target(url="http://127.0.0.1:1/mcp", properties=PropertySettings(tools=["write", "wipe", "absent"]))
+    chosen, skipped = properties.generated_tools(tools, listed)
+    assert [t["name"] for t in chosen] == ["write", "wipe"]
+    assert skipped == ["absent (listed in [properties] tools, not offered by the server)"]
+
+
+def test_slow_generated_calls_are_cancelled_at_their_deadline_and_stop_on_the_server(
+    tmp_path: Path, server_factory
+) -> None:
+    """The progress tool's hard cases (2^53 steps, a delay of 1e308: clamped to about a second) outlast a 0.3 s
+    deadline: each is cancelled with notifications/cancelled, recorded, not failed, and none runs on afterwards."""
+    server = server_factory()
+    run = run_harness(
+        tmp_path,
+        "--url",
+        server.url,
+        "--check",
+        "property.tools.arguments",
+        "--property-call-timeout",
+        "0.3",
+        "--property-budget",
+        "3:1",
+    )
+    assert run.verdicts == {"property.tools.arguments": "pass"}, run.stdout
+    message = run.results["checks"][0]["message"]
+    assert "not answered within 0.3s, cancelled with notifications/cancelled (not a failure)" in message
+    with urllib.request.urlopen(server.sessions_url, timeout=5) as r:
+        counts = json.load(r)
+    assert counts["running"] == 0 and counts["cancelled"] >= 2, counts  # stopped by the cancellation, not finished
+    assert counts["open"] == 0
+
+
+def test_hard_and_invalid_cases_are_sent_whatever_the_budget(tmp_path: Path, server_factory) -> None:
+    server = server_factory()
+    run = run_harness(
+        tmp_path, "--url", server.url, "--check", "property.tools.arguments", "--property-budget", "1:0.1"
+    )
+    assert run.verdicts == {"property.tools.arguments": "pass"}, run.stdout
+    message = run.results["checks"][0]["message"]
+    sent = re.search(r"(\d+) of (\d+) hard, (\d+) of (\d+) invalid fixed cases", message)
+    assert sent and sent[1] == sent[2] and sent[3] == sent[4] and int(sent[1]) >= 10 and int(sent[3]) >= 4, message
 
 
 def test_2020_12_schema_with_defs_generates_valid_arguments() -> None:
