@@ -40,7 +40,7 @@ def elicit(h: Harness, conv: Conversation) -> core.Exchange:
 
 @check("elicitation.form.params")
 def test_elicitation_request_shape(h: Harness) -> None:
-    s = h.session()
+    s = h.session(listen=True)
     spec = h.tool("elicitation", s)
     call_tool(s, spec)
     requests = server_requests(s, "elicitation/create")
@@ -110,7 +110,7 @@ def test_each_answer_reaches_the_tool(h: Harness) -> None:
     seen = {}
     for action in ("accept", "decline", "cancel"):
         handlers = {**core.DEFAULT_HANDLERS, "elicitation/create": core.elicitation_answer(action)}
-        conv = h.session(handlers=handlers)
+        conv = h.session(handlers=handlers, listen=True)
         ex = call_tool(conv, spec)
         response = conv.core.responses.get(ex.request_id) or {}
         seen[action] = result_text(response.get("result") or {}) if "result" in response else repr(response)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from mcp_harness import core
-from mcp_harness.driver import HarnessError
+from mcp_harness.discovery import SIGNS
+from mcp_harness.driver import Conversation, HarnessError
 from mcp_harness.plugin import Harness, check
+from mcp_harness.profile import ToolSpec
 from mcp_harness.scenarios import call_tool, result_text, server_requests
 
 SAMPLED = "mcp-harness sampled text"
@@ -12,7 +14,7 @@ SAMPLED = "mcp-harness sampled text"
 
 @check("sampling.request.shape")
 def test_sampling_request_shape(h: Harness) -> None:
-    s = h.session()
+    s = h.session(listen=True)
     spec = h.tool("sampling", s)
     ex = call_tool(s, spec)
     requests = server_requests(s, "sampling/createMessage")
@@ -39,13 +41,17 @@ def test_sampling_request_shape(h: Harness) -> None:
 def test_no_request_for_undeclared_capability(h: Harness) -> None:
     # Which tools exist is asked by a client that declares everything (a server may hide the tools from others);
     # then a client that declares neither sampling nor elicitation (its only handler is ping) calls them.
-    capable = h.session()
+    capable = h.session(listen=True)
     tools = {role: h.optional_tool(role, capable) for role in ("sampling", "elicitation")}
-    roles = {role: spec for role, spec in tools.items() if spec is not None}
-    if not roles:
+    found = {role: spec for role, spec in tools.items() if spec is not None}
+    if not found:
         h.not_testable("no sampling or elicitation tool was found, even by a capable client")
+    roles = {role: spec for role, spec in found.items() if _sends_its_request(capable, role, spec)}
+    if not roles:  # then no request to the other client would prove nothing
+        named = ", ".join(f"{spec.name} ({role})" for role, spec in found.items())
+        h.not_testable(f"the tools sent no server request even to a client that declares every capability: {named}")
     client = h.quick_client()  # a tool refused its server request may wait for it
-    s = h.session(client=client, handlers={"ping": core.DEFAULT_HANDLERS["ping"]})
+    s = h.session(client=client, handlers={"ping": core.DEFAULT_HANDLERS["ping"]}, listen=True)
     outcomes = []
     for role, spec in roles.items():
         try:
@@ -58,3 +64,13 @@ def test_no_request_for_undeclared_capability(h: Harness) -> None:
     sent = [v.detail for v in s.core.violations if v.rule == "lifecycle.operation.negotiated-only"]
     h.require(not sent, "; ".join(sent))
     h.observe("no server request; " + "; ".join(outcomes))
+
+
+def _sends_its_request(conv: Conversation, role: str, spec: ToolSpec) -> bool:
+    """Whether the role's tool, called by a client that declares the capability, sends its server request."""
+    before = len(server_requests(conv, SIGNS[role]))
+    try:
+        call_tool(conv, spec)
+    except HarnessError:
+        pass  # judged by what came, as for the capability-less client
+    return len(server_requests(conv, SIGNS[role])) > before

@@ -77,18 +77,24 @@ def test_deleted_session_404(h: Harness) -> None:
         s.call("tools/list")  # the session must still work: DELETE was refused, not obeyed
         h.observe("DELETE refused with 405 (allowed); the session still works")
         return
-    h.require(
-        deleted.status is not None and 200 <= deleted.status < 300,
-        f"DELETE was answered HTTP {deleted.status}: neither accepted (2xx) nor refused with 405",
-    )
+    answered = f"HTTP {deleted.status} {deleted.content_type or ''}".rstrip()
+    if not (deleted.status is not None and 200 <= deleted.status < 300):
+        # Neither accepted nor refused the way the spec offers (405). Only a terminated session is bound to 404.
+        still = raw_post(s, harmless_request(s))
+        if still.status == 200:
+            h.not_testable(
+                f"DELETE was answered {answered}, yet the session still works (tools/list → 200): it was not "
+                "terminated, so no request after termination could be judged. Not a MUST violation (the MUST binds "
+                "a terminated session); a server that does not let clients end sessions MAY answer 405"
+            )
     statuses = {
         "POST": raw_post(s, harmless_request(s)).status,
         "GET": s.raw("GET", s.core.headers(accept="text/event-stream", content_type=None)).status,
         "DELETE": s.raw("DELETE", s.core.headers(accept="application/json", content_type=None)).status,
     }
     wrong = {m: st for m, st in statuses.items() if st != 404}
-    h.require(not wrong, f"after a DELETE answered {deleted.status}, requests with that session id got {wrong}")
-    h.observe(f"DELETE answered {deleted.status}; POST, GET and DELETE with the id then got 404")
+    h.require(not wrong, f"after a DELETE answered {answered}, requests with that session id got {wrong}")
+    h.observe(f"DELETE answered {answered}; POST, GET and DELETE with the id then got 404")
 
 
 @check("transport.session.unknown-id")
@@ -135,4 +141,5 @@ def test_sessions_isolated(h: Harness) -> None:
     ]
     h.require(not crossed, "messages of one session reached another: " + "; ".join(crossed[:5]))
     what = "progress tool calls" if use_progress else "tools/list calls"
-    h.observe(f"2 concurrent sessions with GET streams open, {ISOLATION_ROUNDS} {what} each")
+    got = sorted({stream.state() for stream in streams})
+    h.observe(f"2 concurrent sessions ({'; '.join(got)}), {ISOLATION_ROUNDS} {what} each")

@@ -212,6 +212,14 @@ HANDLER_CAPABILITY = {"elicitation/create": "elicitation", "sampling/createMessa
 # --- the session ------------------------------------------------------------------------------------
 
 
+def _readable(body: bytes | None) -> Any:
+    """The JSON a raw body holds, or None if it is not JSON."""
+    try:
+        return json.loads(body) if body else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
 class Session:
     """One MCP session as a client sees it. Not thread-safe: a driver serialises calls into it."""
 
@@ -399,8 +407,10 @@ class Session:
         if body is None and message is not None:
             body = json.dumps(message, separators=(",", ":")).encode()
         ex = self._exchange(HttpRequest(method, dict(headers), body), message, "raw")
-        if message is not None and "method" in message and "id" in message:
-            self.pending[message["id"]] = Pending(message["method"], ex)
+        sent = message if message is not None else _readable(body)
+        if isinstance(sent, dict) and isinstance(sent.get("id"), (str, int)) and not isinstance(sent["id"], bool):
+            # A malformed body whose id is readable may be answered with that id (an error): that answer is ours.
+            self.pending[sent["id"]] = Pending(str(sent.get("method", "(malformed request)")), ex)
         return ex
 
     def sent(self, exchange: Exchange) -> list[Event]:

@@ -100,6 +100,7 @@ def discover(client: Client, target: Target, modern: bool, enabled: bool = True)
     roles = Roles()
     conv = client.session(label="role discovery")  # the default handlers declare elicitation, sampling, roots
     conv.initialize()
+    conv.open_stream().wait_open(client.config.timeout)  # a request sent on the GET stream is answered there too
     listed = list_tools(conv)
     for role in ROLES:
         spec = target.tools[role]

@@ -404,6 +404,21 @@ class Stream(threading.Thread):
     def wait_open(self, timeout: float) -> bool:
         return self.opened.wait(timeout)
 
+    @property
+    def live(self) -> bool:
+        """Whether the GET was answered with an SSE stream (not 405, not an error page)."""
+        ex = self.exchange
+        return ex.status == 200 and core.media_type(ex.headers.get("content-type")) == core.SSE
+
+    def state(self) -> str:
+        """What the GET got, in words: for observations that must not assume a stream exists."""
+        if self.live:
+            return "GET stream open"
+        ex = self.exchange
+        if ex.status is None:
+            return f"GET not answered ({self.error or 'no response yet'})"
+        return f"GET answered HTTP {ex.status} {ex.headers.get('content-type') or ''}".rstrip() + ": no GET stream"
+
     def stop(self, timeout: float = 2.0) -> None:
         self._stopping = True
         if self._response is not None:

@@ -220,11 +220,18 @@ class Harness:
         """A client whose reads give up sooner: for waits whose silence is itself the answer."""
         return self.client(timeout=min(seconds, self.target.timeout))
 
-    def session(self, *, initialize: bool = True, client: Client | None = None, **kwargs: Any) -> Conversation:
+    def session(
+        self, *, initialize: bool = True, client: Client | None = None, listen: bool = False, **kwargs: Any
+    ) -> Conversation:
+        """A session (initialized unless told otherwise). `listen`: with its GET stream open, so that a server
+        request sent there rather than on the call's stream (a SHOULD that transport.sse.related-messages judges)
+        is answered and the round trip completes."""
         client = client or (self.clients[0] if self.clients else self.client())
         conv = client.session(**kwargs)
         if initialize:
             conv.initialize()
+            if listen:
+                conv.open_stream().wait_open(self.target.timeout)
         return conv
 
     def say(self, text: str) -> None:
@@ -249,7 +256,7 @@ class Harness:
         conv = conv or self.session()
         listed = list_tools(conv)
         if spec.name not in listed:
-            self.not_testable(f"the server lists no tool {spec.name!r} for {role} (named in the profile)")
+            self.not_testable(f"the server lists no tool {spec.name!r} for {role} ({found.how})")
         if spec.arguments is not None:
             return spec
         try:

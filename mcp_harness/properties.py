@@ -790,8 +790,8 @@ def judge_error(call: Call, ex: core.Exchange, request_id: int) -> str | None:
     if "error" not in answer:
         return f"answered with a result, not error {call.expect}: {json.dumps(answer)[:120]}"
     code = (answer.get("error") or {}).get("code")
-    if code != call.expect:
-        return f"answered error {code}, not {call.expect}"
+    problems = [f"answered error {code}, not {call.expect}"] if code != call.expect else []
     if answer.get("id") != request_id:
-        return f"the error carries id {answer.get('id')!r}, not the request's {request_id}"
-    return None
+        shown = "null" if answer.get("id") is None else json.dumps(answer.get("id"))
+        problems.append(f"the error carries id {shown}, not the request's {request_id}, which was readable")
+    return "; ".join(problems) or None

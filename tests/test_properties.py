@@ -334,6 +334,24 @@ def test_judge_error() -> None:
         properties.judge_error(call, answered(200, [{"jsonrpc": "2.0", "id": 3, "result": {}}]), 3) or ""
     )
     assert "id" in (properties.judge_error(call, answered(200, [{**error, "id": 4}]), 3) or "")
+    # The TypeScript SDK's answer to broken params: a parse error, and the readable id lost. Both are named.
+    parse = {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error"}}
+    broken = properties.Call("ping", {"_meta": "x"}, properties.INVALID_PARAMS)
+    reason = properties.judge_error(broken, answered(400, [parse]), 3) or ""
+    assert "answered error -32700, not -32602" in reason and "carries id null, not the request's 3" in reason
+
+
+def test_a_raw_request_s_answer_is_not_taken_for_a_stray_response() -> None:
+    """A malformed body whose id is readable may be answered with that id: the core knows it is the harness's own."""
+    s = core.Session()
+    s.session_id = "abc"
+    body = b'{"jsonrpc":"2.0","id":7,"method":"ping","params":[]}'
+    ex = s.custom("POST", {"Content-Type": "application/json"}, body=body)
+    s.sent(ex)
+    s.receive_start(ex, 200, {"content-type": "application/json"})
+    s.receive_data(ex, b'{"jsonrpc":"2.0","id":7,"error":{"code":-32602,"message":"Invalid params"}}')
+    s.receive_end(ex)
+    assert not [v for v in s.violations if "matches no request" in v.detail]
 
 
 # --- against servers ----------------------------------------------------------------------------------------------

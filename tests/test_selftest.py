@@ -1,5 +1,6 @@
-"""The suite against the reference server (all pass, nothing left open) and against each one-defect mutant
-(its check fails, nothing unrelated does)."""
+"""The suite against the reference server (all pass, nothing left open), against each one-defect mutant (its check
+fails, nothing unrelated does) and against each quirk — what real servers do within the spec — (the verdicts it
+must get: no false failure, no pass without evidence)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from conftest import run_harness
 from mcp_harness import catalogue
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
-from mutants import MUTANTS
+from mutants import MUTANTS, QUIRKS
 
 IDLE = "2"  # seconds: the servers' idle timeout, so the expiry check runs quickly
-MALFORMED = "--property-malformed"  # these loopback servers may get malformed input (by default only the embedded one)
+MALFORMED = "--property-malformed"  # the default since malformed input goes to every target; kept explicit here
 # Against a mutant aimed at another check the property checks are a second opinion: a smaller budget will do there.
 SECOND_OPINION = ("--property-budget", "10:2")
 # Against a property mutant: a fixed seed and a budget counted in examples, not seconds (a loaded machine runs
@@ -80,3 +81,73 @@ def test_should_level_failure_is_a_warning_without_strict(tmp_path: Path, server
     run = run_harness(tmp_path, "--url", server.url, "--check", "transport.session.missing-id-400")
     assert run.code == 0, run.stdout + run.stderr
     assert run.verdicts == {"transport.session.missing-id-400": "warn"}
+
+
+# quirk → (the checks run, the verdicts they must get, words the verdict's text must hold)
+QUIRK_VERDICTS: dict[str, tuple[str, dict[str, str], str]] = {
+    "batch-served": (
+        "property.malformed.rejected",
+        {"property.malformed.rejected": "pass"},
+        "not judged (the spec says not how to refuse it): a batch of 1 ping(s) → HTTP 200, 1 result(s)",
+    ),
+    "nothing-left-to-resume": (
+        "transport.resume.*",
+        {"transport.resume.replay": "not-testable", "transport.resume.no-cross-stream-replay": "not-testable"},
+        "nothing was left to resume",
+    ),
+    "get-405": (
+        "transport.session.isolation",
+        {"transport.session.isolation": "pass"},
+        "GET answered HTTP 405 text/plain: no GET stream",
+    ),
+    "delete-html-404": (
+        "transport.session.expired-404",
+        {"transport.session.expired-404": "not-testable"},
+        "DELETE was answered HTTP 404 text/html, yet the session still works",
+    ),
+    "json-cancel-silent": (
+        "cancellation.receiver.stop",
+        {"cancellation.receiver.stop": "pass"},
+        "the cancelled POST got no HTTP response at all",
+    ),
+}
+
+
+def test_every_quirk_has_its_verdicts() -> None:
+    assert set(QUIRKS) == {*QUIRK_VERDICTS, "tools-is-error"}
+
+
+@pytest.mark.parametrize("name", sorted(QUIRK_VERDICTS))
+def test_quirk_gets_the_verdict_the_spec_allows(tmp_path: Path, server_factory, name: str) -> None:
+    checks, verdicts, words = QUIRK_VERDICTS[name]
+    server = server_factory(mutant=name)
+    run = run_harness(tmp_path, "--url", server.url, "--idle-timeout", IDLE, "--strict", "--check", checks)
+    assert run.verdicts == verdicts, run.stdout
+    texts = " ".join(c["reason"] or c["message"] for c in run.results["checks"])
+    assert words in texts, texts
+
+
+def test_delete_answered_by_an_html_404_is_no_failure_of_the_session_model(tmp_path: Path, server_factory) -> None:
+    server = server_factory(mutant="delete-html-404")
+    run = run_harness(tmp_path, "--url", server.url, "--check", "property.session.model", "--seed", "0")
+    assert run.verdicts == {"property.session.model": "pass"}, run.stdout
+
+
+def test_ping_watch_says_there_was_no_get_stream(tmp_path: Path, server_factory) -> None:
+    server = server_factory(mutant="get-405")
+    run = run_harness(tmp_path, "--url", server.url, "--check", "ping.periodic")
+    assert run.verdicts == {"ping.periodic": "info"}
+    assert "GET answered HTTP 405 text/plain: no GET stream" in run.results["checks"][0]["message"]
+
+
+ROUND_TRIPS = ("elicitation.", "sampling.", "progress.", "cancellation.", "transport.sse.", "lifecycle.operation.")
+
+
+def test_no_round_trip_check_passes_when_every_tool_fails(tmp_path: Path, server_factory) -> None:
+    """Every tools/call answered isError: no elicitation, sampling or progress ever happened, so no check of them
+    may pass — each says why it could not test."""
+    server = server_factory(mutant="tools-is-error")
+    run = run_harness(tmp_path, "--url", server.url, "--idle-timeout", IDLE)
+    trips = {i: v for i, v in run.verdicts.items() if i.startswith(ROUND_TRIPS)}
+    assert len(trips) >= 9 and "pass" not in trips.values(), trips
+    assert not run.with_verdict("fail", "error"), run.stdout
