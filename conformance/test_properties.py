@@ -471,6 +471,8 @@ def test_tool_arguments(h: Harness) -> None:
     for left, plan in zip(range(len(usable), 0, -1), usable, strict=True):
         run.share(left)
         run.given(tool_property(run, plan, fixed=False))
+    if run.examples and len(run.cancelled) >= sum(run.kinds.values()):
+        h.not_testable(f"every generated call went unanswered and was cancelled: {run.summary('calls')}")
     planned = Counter(c[0] for p in usable for c in p.fixed)
     sent = ", ".join(f"{run.kinds[k]} of {planned[k]} {k}" for k in ("hard", "invalid"))
     h.observe(

@@ -74,6 +74,11 @@ def dropped_and_resumed(h: Harness) -> Resumption:
     dropped = s.core.request("tools/call", params, progress=True)
     s.send(dropped, stop_when=lambda ex: ex.sse is not None and ex.sse.last_event_id is not None)
     last = dropped.sse.last_event_id if dropped.sse else None
+    if dropped.content_type != core.SSE:
+        h.not_testable(
+            f"the {spec.name!r} call was answered HTTP {dropped.status} {dropped.content_type or '(no body)'}, not "
+            "with an SSE stream: there is no stream to resume"
+        )
     if last is None:
         h.not_testable(f"the server put no id on any SSE event of the {spec.name!r} call: its stream cannot be resumed")
     if dropped.request_id in s.core.responses:

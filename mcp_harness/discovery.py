@@ -140,7 +140,7 @@ def _try(conv: Any, tool: dict[str, Any], roles: Roles, wanted: list[str], moder
     except Unsatisfiable as e:
         roles.called[name] = f"not called: {e}"
         return
-    seen = len(list(conv.messages()))
+    seen = len(conv.core.timeline)  # what arrives from now on, on any of the session's streams
     started = time.monotonic()
     try:
         ex = conv.request("tools/call", {"name": name, "arguments": arguments}, progress=True)
@@ -149,7 +149,7 @@ def _try(conv: Any, tool: dict[str, Any], roles: Roles, wanted: list[str], moder
         return
     took = time.monotonic() - started
     token = ex.message["params"]["_meta"]["progressToken"]
-    new = [m for _, m in list(conv.messages())[seen:]]
+    new = [m for kind, _, m in conv.core.timeline[seen:] if kind == "received" and isinstance(m, dict)]
     sent = {m.get("method") for m in new if "method" in m}
     progress = sum(1 for m in new if (m.get("params") or {}).get("progressToken") == token)
     response = conv.core.responses.get(ex.request_id) or {}

@@ -412,3 +412,12 @@ def test_malformed_bodies_opt_out_and_oversized_opt_in(tmp_path: Path, server_fa
     malformed = next(c for c in run.results["checks"] if c["id"] == "property.malformed.rejected")
     assert "bodies up to 16 MiB" in malformed["message"]
     assert server.open_sessions() == 0
+
+
+def test_tool_arguments_are_not_testable_when_every_call_was_cancelled(tmp_path: Path, server_factory) -> None:
+    server = server_factory()
+    run = run_harness(
+        tmp_path, "--url", server.url, "--check", "property.tools.arguments", "--property-call-timeout", "0.001"
+    )
+    assert run.verdicts == {"property.tools.arguments": "not-testable"}, run.stdout
+    assert "every generated call went unanswered and was cancelled" in run.results["checks"][0]["reason"]

@@ -151,3 +151,10 @@ def test_no_round_trip_check_passes_when_every_tool_fails(tmp_path: Path, server
     trips = {i: v for i, v in run.verdicts.items() if i.startswith(ROUND_TRIPS)}
     assert len(trips) >= 9 and "pass" not in trips.values(), trips
     assert not run.with_verdict("fail", "error"), run.stdout
+
+
+def test_a_json_mode_call_has_no_stream_to_resume(tmp_path: Path, server_factory) -> None:
+    server = server_factory(mutant="json-cancel-silent")  # JSON responses
+    run = run_harness(tmp_path, "--url", server.url, "--check", "transport.resume.*")
+    assert set(run.verdicts.values()) == {"not-testable"}, run.stdout
+    assert all("not with an SSE stream" in c["reason"] for c in run.results["checks"])
