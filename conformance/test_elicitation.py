@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcp_harness import core
+from mcp_harness import core, versions
 from mcp_harness.driver import Conversation, HarnessError
 from mcp_harness.plugin import Harness, check
 from mcp_harness.scenarios import call_tool, result_text, server_requests
@@ -24,7 +24,8 @@ def schema_problems(version: str, params: dict[str, Any]) -> list[str]:
         return [*problems, f"`requestedSchema` is not an object schema: {schema!r}"]
     for name, prop in (schema.get("properties") or {}).items():
         kind = prop.get("type") if isinstance(prop, dict) else None
-        multi_select = kind == "array" and version >= "2025-11-25" and isinstance(prop.get("items"), dict)
+        arrays = versions.revision(version).elicitation_enum_arrays
+        multi_select = kind == "array" and arrays and isinstance(prop.get("items"), dict)
         if multi_select:
             items = prop["items"]
             if not ("enum" in items or "anyOf" in items):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from mcp_harness import schema
+from mcp_harness import schema, versions
 from mcp_harness.core import STATEFUL_VERSIONS
 from mcp_harness.plugin import Harness, check
 from mcp_harness.scenarios import harmless_request, raw_post
 
-RELEASED = ("2024-11-05", *STATEFUL_VERSIONS, "2026-07-28")
+RELEASED = versions.names()
 UNKNOWN_VERSION = "1900-01-01"
 
 

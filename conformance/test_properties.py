@@ -26,7 +26,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule
 
-from mcp_harness import core
+from mcp_harness import core, versions
 from mcp_harness.core import STATEFUL_VERSIONS, session_header
 from mcp_harness.driver import Conversation, HarnessError, Overdue
 from mcp_harness.plugin import Harness, check
@@ -317,7 +317,7 @@ def session_machine(
         @rule(s=sessions, value=BAD_VERSION)
         def wrong_version(self, s: Tracked, value: str) -> None:
             conv = self._live(s)
-            if conv is None or conv.core.version < "2025-06-18":  # the header exists from 2025-06-18
+            if conv is None or not versions.revision(conv.core.version).sends_version_header:
                 return
             message = {"jsonrpc": "2.0", "id": conv.core.next_id(), "method": "ping"}
             ex = self._raw(conv, {**conv.core.headers(), "MCP-Protocol-Version": value}, message)
@@ -529,10 +529,13 @@ def malformed_property(run: Runner, version: str, sessions: bool, seen: dict[str
         )
     )
     def malformed(case: Malformed) -> None:
-        # The version header exists from 2025-06-18, when batches went; a server that issues no session ids may
-        # ignore that header.
-        skip = (case.kind in ("version-header", "batch") and version < "2025-06-18") or (
-            case.kind == "session-header" and not sessions
+        # No version header to get wrong before the revision has one, no batch to refuse where batches are
+        # ordinary; a server that issues no session ids may ignore that header.
+        revision = versions.revision(version)
+        skip = (
+            (case.kind == "version-header" and not revision.sends_version_header)
+            or (case.kind == "batch" and revision.batching)
+            or (case.kind == "session-header" and not sessions)
         )
         if skip or not run.begin():
             return
@@ -543,7 +546,7 @@ def malformed_property(run: Runner, version: str, sessions: bool, seen: dict[str
                 ex = conv.raw("POST", headers, body=case.body)
             except HarnessError as e:
                 run.fail(f"{case.kind} ({case.what}): no answer ({e})")
-            if case.kind == "batch":  # removed from 2025-06-18, but how to refuse one is not specified
+            if case.kind == "batch":  # batching was removed, but how to refuse one is not specified
                 seen.setdefault(case.what, batch_answer(ex))
             else:
                 problem = judge_malformed(case, ex, conv.core.version)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from mcp_harness import core
+from mcp_harness import core, versions
 from mcp_harness.core import JSON, SSE
 from mcp_harness.driver import HarnessError
 from mcp_harness.plugin import Harness, check
@@ -90,9 +90,10 @@ def test_foreign_origin_refused(h: Harness) -> None:
     init.http.headers["Origin"] = FOREIGN_ORIGIN
     at_initialize = fresh.send(init).status
     statuses = {"initialize": at_initialize, "tools/list in a session": in_session}
-    if h.version >= "2025-11-25":
-        wrong = {k: v for k, v in statuses.items() if v != 403}
-        h.require(not wrong, f"requests with Origin {FOREIGN_ORIGIN} got {wrong}, expected 403")
+    expected = versions.revision(h.version).origin_refusal
+    if expected is not None:
+        wrong = {k: v for k, v in statuses.items() if v != expected}
+        h.require(not wrong, f"requests with Origin {FOREIGN_ORIGIN} got {wrong}, expected {expected}")
     else:
         wrong = {k: v for k, v in statuses.items() if v is None or not 400 <= v < 500}
         h.require(not wrong, f"requests with Origin {FOREIGN_ORIGIN} were not refused: {wrong}")

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mcp_harness.core import STATEFUL_VERSIONS
+from mcp_harness import versions
 
-V0326, V0618, V1125 = STATEFUL_VERSIONS
-FROM_0326 = (V0326, V0618, V1125)
-FROM_0618 = (V0618, V1125)
+V0326, V0618, V1125 = "2025-03-26", "2025-06-18", "2025-11-25"  # the revisions whose wording the rows quote
+# A row "from" a revision holds in every later tested one too, including a revision added after it was written.
+FROM_0326 = versions.since(V0326)
+FROM_0618 = versions.since(V0618)
 LIFECYCLE = "basic/lifecycle"
 TRANSPORTS = "basic/transports"
 PROGRESS = "basic/utilities/progress"

@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcp_harness import instances, schema
+from mcp_harness import instances, schema, versions
 from mcp_harness.sse import SSEDecoder, SSEEvent
 
-LATEST_VERSION = "2025-11-25"
-STATELESS_VERSION = "2026-07-28"  # no sessions, no initialize: recognised so it can be reported, not tested
+LATEST_VERSION = versions.latest()
+STATELESS_VERSION = versions.stateless()  # no sessions, no initialize: recognised so it can be reported, not tested
 # The versions whose Streamable HTTP transport has sessions and `initialize`, oldest first.
-STATEFUL_VERSIONS = ("2025-03-26", "2025-06-18", "2025-11-25")
+STATEFUL_VERSIONS = versions.stateful()
 ACCEPT_POST = "application/json, text/event-stream"
 JSON = "application/json"
 SSE = "text/event-stream"
@@ -42,7 +42,7 @@ class ServerError(Exception):
 
 def session_header(version: str | None) -> str:
     """The spelling of the session header in the version's text (HTTP matches it case-insensitively)."""
-    return "MCP-Session-Id" if (version or LATEST_VERSION) >= "2025-11-25" else "Mcp-Session-Id"
+    return versions.revision(version).session_header or "MCP-Session-Id"
 
 
 def media_type(content_type: str | None) -> str:
@@ -300,7 +300,7 @@ class Session:
             h["Content-Type"] = content_type
         if self.session_id is not None:
             h[session_header(self.protocol_version)] = self.session_id
-        if self.protocol_version and self.protocol_version >= "2025-06-18":
+        if self.protocol_version and versions.revision(self.protocol_version).sends_version_header:
             h["MCP-Protocol-Version"] = self.protocol_version
         return h
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import jsonschema
 
+from mcp_harness import versions
+
 Json = Any
 FILLER = "mcp-harness"  # the text of a string with no other constraint
 FORMATS: dict[str, str] = {  # one valid value per JSON Schema format (2020-12 § 7.3)
@@ -53,7 +55,7 @@ class Unsatisfiable(ValueError):
 
 def modern_dialect(version: str | None) -> bool:
     """Whether embedded schemas default to 2020-12 in this protocol version (from 2025-11-25; draft-07 before)."""
-    return version is not None and version >= "2025-11-25"
+    return version is not None and versions.revision(version).modern_schema
 
 
 def validator(schema: Json, modern: bool) -> jsonschema.protocols.Validator:

@@ -31,7 +31,7 @@ from hypothesis.internal.conjecture import utils as conjecture
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 from hypothesis_jsonschema import _from_schema, from_schema
 
-from mcp_harness import core, instances, schema
+from mcp_harness import core, instances, schema, versions
 from mcp_harness.discovery import may_call
 from mcp_harness.driver import Client, Conversation
 from mcp_harness.report import public_url
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 Json = Any
 SESSION_HEADER = "mcp-session-id"
-RELEASED = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28")
+RELEASED = versions.names()
 INLINE_BODY = 2000  # bytes: a longer (or binary) body is rebuilt by a python one-liner in the reproduction
 SHOWN = 300  # characters of an answer shown in the reproduction
 SHRINK_FACTOR = 2.0  # after a failure, shrinking may take this many times the generation budget
@@ -601,7 +601,8 @@ def _shape(version: str) -> st.SearchStrategy[Malformed]:
 def _not_an_object(version: str) -> st.SearchStrategy[Malformed]:
     """A body that is JSON but no object: a batch (gone since 2025-06-18, but how a server refuses one is not
     specified: recorded, not judged) or a bare value."""
-    batch = st.lists(st.just(PING), min_size=1, max_size=3) if version >= "2025-06-18" else st.nothing()
+    batching = versions.revision(version).batching  # batches are ordinary input where the revision has them
+    batch = st.nothing() if batching else st.lists(st.just(PING), min_size=1, max_size=3)
     bare = from_schema({}).filter(lambda v: not isinstance(v, dict) and not (isinstance(v, list) and v))
     return st.one_of(
         batch.map(lambda v: Malformed("batch", f"a batch of {len(v)} ping(s)", _dumps(v), strict=False)),
@@ -633,7 +634,7 @@ def _header_cases(version: str) -> st.SearchStrategy[Malformed]:
         .map(case("accept", "Accept", True)),
         token.filter(lambda v: v not in RELEASED).map(case("session-header", "MCP-Session-Id", False)),
     ]
-    if version >= "2025-06-18":  # the version header exists from 2025-06-18
+    if versions.revision(version).sends_version_header:  # else there is no such header to get wrong
         cases.append(
             token.filter(lambda v: v not in RELEASED).map(case("version-header", "MCP-Protocol-Version", False))
         )

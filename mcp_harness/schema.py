@@ -16,7 +16,9 @@ from typing import Any
 from jsonschema import Draft7Validator, Draft202012Validator
 from jsonschema.protocols import Validator
 
-VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28")
+from mcp_harness import versions
+
+VERSIONS = tuple(r.name for r in versions.REVISIONS if r.has_schema)
 
 
 @cache
