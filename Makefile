@@ -46,7 +46,7 @@ CAPACITY_ARGS = $(if $(URL),--url '$(URL)') $(if $(PROFILE),--profile '$(PROFILE
 	$(if $(TIME_LIMIT),--time-limit $(TIME_LIMIT)) $(if $(PLAN_ARRIVAL_RATE),--plan-arrival-rate $(PLAN_ARRIVAL_RATE)) \
 	$(if $(PLAN_SESSION_DURATION),--plan-session-duration $(PLAN_SESSION_DURATION)) $(if $(QUOTA),--quota $(QUOTA))
 
-.PHONY: setup test lint format conformance serve clean interop load capacity bench bench-properties
+.PHONY: setup test lint format conformance serve clean interop load capacity bench bench-properties wheel
 
 setup: $(STAMP)
 
@@ -79,6 +79,15 @@ clean:
 
 interop: setup
 	$(BIN)/python interop/official_suite.py $(if $(URL),--url '$(URL)')
+
+# Build the wheel, install it into a fresh venv and run the embedded conformance from another folder: the
+# package works outside the checkout (as `pipx install ./dist/mcp_harness-*.whl` installs it).
+wheel: setup
+	rm -rf dist .cache/wheel-venv
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+	$(PYTHON) -m venv .cache/wheel-venv
+	.cache/wheel-venv/bin/python -m pip install --quiet dist/mcp_harness-*.whl
+	cd "$$(mktemp -d)" && $(CURDIR)/.cache/wheel-venv/bin/mcp-harness conformance --out $(CURDIR)/reports/wheel-conformance
 
 load: setup
 	@MCP_HARNESS_HEADER="$$HEADER" $(BIN)/python load/run.py $(LOAD_ARGS)

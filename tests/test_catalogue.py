@@ -56,3 +56,13 @@ def test_quotes_are_verbatim_from_the_pinned_spec() -> None:
             for version in row.versions:
                 page = SPEC / "docs" / version / f"{row.page}.md"
                 assert page.exists(), f"{req.id}: no page {page}"
+
+
+def test_the_readme_table_of_checks_lists_every_check() -> None:
+    """The README's table of checks and the catalogue name the same checks (a check id in backticks)."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text[text.index("## The checks") : text.index("### With no profile")]
+    named = set(re.findall(r"`([a-z][a-z0-9-]*(?:\.[a-z0-9-]+)+)`", section))
+    ids = {r.id for r in catalogue.CATALOGUE}
+    assert ids - named == set(), "checks the README's table does not list"
+    assert named - ids <= {"sampling.tools"}, "ids in the README's table that are no check (a capability is allowed)"
