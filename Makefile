@@ -98,6 +98,7 @@ capacity: setup
 bench: setup
 	$(BIN)/python benchmarks/session_cost.py --variants bare,harness,sdk
 	$(BIN)/python benchmarks/held_sessions.py
+	$(BIN)/python benchmarks/cli_startup.py
 
 bench-properties: setup
 	$(BIN)/python benchmarks/property_catch_rate.py

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from mcp_harness import __version__, baseline, embedded, report
-from mcp_harness.plugin import OPTIONS, ProbeError, build_target, client_config, list_checks, probe
 from mcp_harness.profile import ProfileError
+from mcp_harness.runconfig import OPTIONS, ProbeError, build_target, client_config, list_checks, probe
 
 PYTEST_EXIT = {0: 0, 1: 1}  # anything else (interrupted, internal error, usage error, no tests) → 2
 

@@ -48,6 +48,7 @@ class ClientConfig:
     before_send: Callable[[core.Exchange], None] | None = None
     auth: Auth | None = None  # tokens re-read after a 401, SigV4 signatures
     front: agentcore.Front | None = None  # an AgentCore front: its session header, its -32005 retries
+    client_name: str = "mcp-harness"  # clientInfo.name at initialize ("mcp-harness-probe" for the probe)
 
     @property
     def user_agent(self) -> str:
@@ -55,7 +56,7 @@ class ClientConfig:
 
     @property
     def client_info(self) -> dict[str, str]:
-        return {"name": "mcp-harness", "version": f"{__version__}+run.{self.run_id}"}
+        return {"name": self.client_name, "version": f"{__version__}+run.{self.run_id}"}
 
     def redactor(self) -> Redactor:
         names = [*self.headers.keys(), *(self.auth.header_names if self.auth else [])]

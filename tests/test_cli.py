@@ -6,6 +6,7 @@ import http.server
 import json
 import os
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -225,3 +226,14 @@ def test_header_naming_an_unset_variable_is_one_line(tmp_path: Path) -> None:
     assert run.code == 2
     assert_one_line(run.stderr)
     assert "--header: environment variable MCP_UNSET_VARIABLE is not set" in run.stderr
+
+
+def test_the_cli_loads_no_test_or_load_machinery() -> None:
+    """`mcp-harness --help` and `--list-checks` stay quick: the CLI imports none of pytest, allure, hypothesis,
+    Locust or gevent until a run needs them."""
+    code = (
+        "import sys, mcp_harness.cli; "
+        "print(','.join(m for m in ('pytest', 'allure', 'hypothesis', 'locust', 'gevent') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "", done.stdout + done.stderr

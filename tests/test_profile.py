@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mcp_harness.plugin import OPTIONS, build_target
 from mcp_harness.profile import LOAD_KEYS, ProfileError, load_profile, merge_headers, parse_header
+from mcp_harness.runconfig import OPTIONS, build_target
 
 
 def write(tmp_path: Path, text: str) -> Path:

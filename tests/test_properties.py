@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mcp_harness import core, properties, schema
-from mcp_harness.plugin import OPTIONS, build_target
 from mcp_harness.profile import ProfileError, PropertySettings, Target, load_profile, property_budget
+from mcp_harness.runconfig import OPTIONS, build_target
 from mcp_harness.wire import Redactor
 
 SCHEMA_2020_12 = {
