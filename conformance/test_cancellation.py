@@ -14,7 +14,7 @@ CANCEL_AFTER = 0.5  # seconds into the call (or at its first progress notificati
 IN_FLIGHT = 1  # messages that may cross the cancellation on the wire
 
 
-@check("cancellation.receiver.stop")
+@check("cancellation.receiver.stop", roles=True)
 def test_cancelled_request_gets_no_result(h: Harness) -> None:
     s = h.session(client=h.quick_client())  # after the cancellation, silence is the expected answer
     spec = h.tool("slow", s)

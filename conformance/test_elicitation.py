@@ -39,7 +39,7 @@ def elicit(h: Harness, conv: Conversation) -> core.Exchange:
     return call_tool(conv, h.tool("elicitation", conv))
 
 
-@check("elicitation.form.params")
+@check("elicitation.form.params", roles=True)
 def test_elicitation_request_shape(h: Harness) -> None:
     s = h.session(listen=True)
     spec = h.tool("elicitation", s)
@@ -54,7 +54,7 @@ def test_elicitation_request_shape(h: Harness) -> None:
     h.observe(f"{len(requests)} request(s); properties: {', '.join(props) or 'none'}")
 
 
-@check("transport.sse.related-messages")
+@check("transport.sse.related-messages", roles=True)
 def test_elicitation_on_the_calls_stream(h: Harness) -> None:
     h.tool("elicitation")
     client = h.quick_client()  # a misrouted elicitation leaves the tool waiting
@@ -105,7 +105,7 @@ def _result_after_reply(conv: Conversation, ex: core.Exchange) -> list[str]:
     return []
 
 
-@check("elicitation.response.actions")
+@check("elicitation.response.actions", roles=True)
 def test_each_answer_reaches_the_tool(h: Harness) -> None:
     spec = h.tool("elicitation")
     seen = {}

@@ -23,7 +23,7 @@ def on_stream(conv: Conversation, ex: core.Exchange) -> list[dict]:
     return [m for e, m in notifications(conv, "notifications/progress") if e.stream is ex]
 
 
-@check("progress.token.active-only")
+@check("progress.token.active-only", roles=True)
 def test_progress_only_with_a_token(h: Harness) -> None:
     s, ex = progress_call(h, token=True)
     token = ex.message["params"]["_meta"]["progressToken"]
@@ -39,7 +39,7 @@ def test_progress_only_with_a_token(h: Harness) -> None:
     h.observe(f"{with_token} with the request's token; none for the same call without one")
 
 
-@check("progress.value.increasing")
+@check("progress.value.increasing", roles=True)
 def test_progress_increases(h: Harness) -> None:
     s, ex = progress_call(h, token=True)
     token = ex.message["params"]["_meta"]["progressToken"]
@@ -52,7 +52,7 @@ def test_progress_increases(h: Harness) -> None:
     h.observe(f"progress {values}, total {sorted(t for t in totals if t is not None) or 'absent'}")
 
 
-@check("progress.stop-after-completion")
+@check("progress.stop-after-completion", roles=True)
 def test_no_progress_after_the_result(h: Harness) -> None:
     s, ex = progress_call(h, token=True)
     token = ex.message["params"]["_meta"]["progressToken"]

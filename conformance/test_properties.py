@@ -26,7 +26,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule
 
-from mcp_harness import core, versions
+from mcp_harness import core
 from mcp_harness.core import STATEFUL_VERSIONS, session_header
 from mcp_harness.driver import Conversation, HarnessError, Overdue
 from mcp_harness.plugin import Harness, check
@@ -48,6 +48,7 @@ from mcp_harness.properties import (
     malformed_requests,
 )
 from mcp_harness.scenarios import list_tools
+from mcp_harness.versions import revision
 
 pytestmark = pytest.mark.property
 
@@ -317,7 +318,7 @@ def session_machine(
         @rule(s=sessions, value=BAD_VERSION)
         def wrong_version(self, s: Tracked, value: str) -> None:
             conv = self._live(s)
-            if conv is None or not versions.revision(conv.core.version).sends_version_header:
+            if conv is None or not revision(conv.core.version).sends_version_header:
                 return
             message = {"jsonrpc": "2.0", "id": conv.core.next_id(), "method": "ping"}
             ex = self._raw(conv, {**conv.core.headers(), "MCP-Protocol-Version": value}, message)
@@ -531,10 +532,10 @@ def malformed_property(run: Runner, version: str, sessions: bool, seen: dict[str
     def malformed(case: Malformed) -> None:
         # No version header to get wrong before the revision has one, no batch to refuse where batches are
         # ordinary; a server that issues no session ids may ignore that header.
-        revision = versions.revision(version)
+        rev = revision(version)
         skip = (
-            (case.kind == "version-header" and not revision.sends_version_header)
-            or (case.kind == "batch" and revision.batching)
+            (case.kind == "version-header" and not rev.sends_version_header)
+            or (case.kind == "batch" and rev.batching)
             or (case.kind == "session-header" and not sessions)
         )
         if skip or not run.begin():

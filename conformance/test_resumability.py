@@ -117,7 +117,7 @@ def _describe(messages: list[dict[str, Any]], request_id: Any) -> str:
     return ", ".join(parts + ([f"{rest} other message(s)"] if rest else []))
 
 
-@check("transport.resume.no-cross-stream-replay")
+@check("transport.resume.no-cross-stream-replay", roles=True)
 def test_no_other_streams_messages_replayed(h: Harness) -> None:
     r = dropped_and_resumed(h)
     if r.get.status != 200:
@@ -141,7 +141,7 @@ def test_no_other_streams_messages_replayed(h: Harness) -> None:
     )
 
 
-@check("transport.resume.replay")
+@check("transport.resume.replay", roles=True)
 def test_missed_messages_redelivered(h: Harness) -> None:
     r = dropped_and_resumed(h)
     h.info(

@@ -14,7 +14,7 @@ from mcp_harness.scenarios import call_tool, result_text, server_requests
 SAMPLED = "mcp-harness sampled text"
 
 
-@check("sampling.request.shape")
+@check("sampling.request.shape", roles=True)
 def test_sampling_request_shape(h: Harness) -> None:
     s = h.session(listen=True)
     spec = h.tool("sampling", s)
@@ -39,7 +39,7 @@ def test_sampling_request_shape(h: Harness) -> None:
     h.observe(f"{len(requests)} request(s) with messages and maxTokens; {reached}")
 
 
-@check("lifecycle.operation.negotiated-only")
+@check("lifecycle.operation.negotiated-only", roles=True)
 def test_no_request_for_undeclared_capability(h: Harness) -> None:
     # Which tools exist is asked by a client that declares everything (a server may hide the tools from others);
     # then a client that declares neither sampling nor elicitation (its only handler is ping) calls them.

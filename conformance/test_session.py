@@ -104,7 +104,7 @@ def test_never_issued_session_id(h: Harness) -> None:
     h.info(f"a session id the server never issued was answered HTTP {ex.status}")
 
 
-@check("transport.session.isolation")
+@check("transport.session.isolation", roles=True)
 def test_sessions_isolated(h: Harness) -> None:
     spec = h.optional_tool("progress")
     use_progress = spec is not None  # progress notifications make cross-talk visible; else plain requests

@@ -14,7 +14,7 @@ FOREIGN_ORIGIN = "http://mcp-harness-foreign-origin.example"
 BAD_VERSIONS = ("1900-01-01", "not-a-version")
 
 
-@check("transport.post.notification-202")
+@check("transport.post.notification-202", roles=True)
 def test_notification_and_response_202(h: Harness) -> None:
     s = h.session(initialize=False)
     s.initialize(initialized=False)
@@ -121,7 +121,7 @@ def test_response_id_matches(h: Harness) -> None:
     h.observe(f"integer and string ids echoed on ping and tools/list{skipped}")
 
 
-@check("schema.server-messages")
+@check("schema.server-messages", roles=True)
 def test_messages_match_schema(h: Harness) -> None:
     s = h.session()
     tools = list_tools(s)

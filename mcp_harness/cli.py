@@ -26,7 +26,7 @@ from typing import Any
 
 from mcp_harness import __version__, baseline, embedded, report
 from mcp_harness.profile import ProfileError
-from mcp_harness.runconfig import OPTIONS, ProbeError, build_target, client_config, list_checks, probe
+from mcp_harness.runconfig import OPTIONS, Handover, ProbeError, build_target, client_config, list_checks, probe
 
 PYTEST_EXIT = {0: 0, 1: 1}  # anything else (interrupted, internal error, usage error, no tests) → 2
 
@@ -81,9 +81,10 @@ def conformance(ns: argparse.Namespace) -> int:
         return fail(str(e))
     run_id = uuid.uuid4().hex[:12]
     os.environ["MCP_HARNESS_RUN_ID"] = run_id
+    handover = []
     if target.url:
         try:
-            probe(client_config(target, run_id))
+            handover.append(Handover(probe(client_config(target, run_id))))
         except ProbeError as e:
             return fail(str(e))
     import pytest  # imported late: `--help` and option errors stay fast
@@ -110,7 +111,7 @@ def conformance(ns: argparse.Namespace) -> int:
         *_pytest_args(ns),
         *shlex.split(ns.pytest_args),
     ]
-    code = pytest.main(args)
+    code = pytest.main(args, plugins=handover)  # the plugin uses this probe instead of probing again
     if code == 5:
         return fail("no checks ran (check the --check selection)")
     status = PYTEST_EXIT.get(int(code), 2)

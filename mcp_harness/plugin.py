@@ -37,7 +37,16 @@ from mcp_harness.profile import (
     ToolSpec,
 )
 from mcp_harness.report import console_line
-from mcp_harness.runconfig import OPTIONS, Probe, ProbeError, build_target, client_config, list_checks, probe
+from mcp_harness.runconfig import (
+    OPTIONS,
+    Handover,
+    Probe,
+    ProbeError,
+    build_target,
+    client_config,
+    list_checks,
+    probe,
+)
 from mcp_harness.scenarios import list_tools
 from mcp_harness.wire import scrub_files
 
@@ -48,10 +57,11 @@ QUICK_TIMEOUT = 5.0  # seconds: the read timeout of checks that wait for somethi
 STATE = pytest.StashKey["RunState"]()
 
 
-def check(check_id: str) -> Callable[[F], F]:
-    """Mark a test as the check for catalogue entry `check_id`."""
+def check(check_id: str, *, roles: bool = False) -> Callable[[F], F]:
+    """Mark a test as the check for catalogue entry `check_id`; `roles`: it uses the round-trip tools (h.tool,
+    h.optional_tool), so the roles are found before its own sessions open (the other checks open none for it)."""
     catalogue.get(check_id)  # fail at import time on a typo
-    return pytest.mark.mcp_check(check_id)
+    return pytest.mark.mcp_check(check_id, roles=roles)
 
 
 class Verdict(AssertionError):
@@ -253,8 +263,8 @@ def h(request: pytest.FixtureRequest) -> Iterator[Harness]:
     why = _applicability(state, harness.requirement)
     if why:
         raise NotTestable(why)
-    if state.probe and state.probe.session_id_issued:
-        state.discover_roles()  # once, before any check's own sessions are open (a failure is kept for tool())
+    if marker.kwargs.get("roles") and state.probe and state.probe.session_id_issued:
+        state.discover_roles()  # once, before the check's own sessions open (a failure is kept for tool())
     try:
         yield harness
     finally:
@@ -353,8 +363,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         state.server = embedded.start(idle_timeout=state.target.idle_timeout)
         state.target.url = state.config.url = state.server.url
         state.notes.append(f"embedded reference server, idle timeout {state.target.idle_timeout:g}s")
+    handed = next((p for p in session.config.pluginmanager.get_plugins() if isinstance(p, Handover)), None)
     try:
-        state.probe = probe(state.config)
+        state.probe = handed.probe if handed is not None else probe(state.config)  # once per run
     except ProbeError as e:
         _stop_server(state)
         pytest.exit(str(e), returncode=2)

@@ -97,6 +97,14 @@ def _discover(conv: Conversation) -> Probe | None:
     return Probe(core.STATELESS_VERSION, False, info, result.get("capabilities") or {}, note)
 
 
+class Handover:
+    """What the CLI found before it started pytest, handed to the plugin (as a plugin object) so that the target is
+    probed once per run: behind a front such as AgentCore every probe is a microVM session."""
+
+    def __init__(self, probe: Probe) -> None:
+        self.probe = probe
+
+
 # --- options and the target they build ---------------------------------------------------------------
 
 OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [

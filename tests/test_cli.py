@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree
@@ -237,3 +238,13 @@ def test_the_cli_loads_no_test_or_load_machinery() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "", done.stdout + done.stderr
+
+
+def test_a_one_check_run_opens_two_sessions_the_probe_and_the_check_s(tmp_path: Path, server_factory) -> None:
+    """The CLI's probe is handed to pytest (behind AgentCore each probe is a microVM session): a check that needs no
+    round-trip tool opens its own session and nothing else does."""
+    server = server_factory()
+    run = run_harness(tmp_path, "--url", server.url, "--check", "ping.respond.prompt-empty")
+    assert run.verdicts == {"ping.respond.prompt-empty": "pass"}, run.stdout
+    with urllib.request.urlopen(server.sessions_url, timeout=5) as r:
+        assert json.load(r)["created"] == 2
