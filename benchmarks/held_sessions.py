@@ -34,11 +34,11 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from session_cost import proc_cpu  # benchmarks/ beside this script
 
-from benchmarks.session_cost import proc_cpu  # noqa: E402
-from mcp_harness import embedded  # noqa: E402  (after the path set-up, for a run from a checkout)
+from mcp_harness import embedded
+
+ROOT = Path(__file__).resolve().parent.parent
 
 LOCUST = Path(sys.executable).with_name("locust")
 BASELINE_S = 5.0  # the idle Locust process, before any user starts

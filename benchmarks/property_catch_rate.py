@@ -30,11 +30,10 @@ from pathlib import Path
 
 from hypothesis import Phase, settings
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "fixtures"))
+from mcp_harness import embedded
 
-from mcp_harness import embedded  # noqa: E402  (after the path set-up, for a run from a checkout)
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "fixtures"))  # fixtures/ is a folder of scripts, as in the tests
 
 RUN_TIMEOUT = 600  # seconds for one harness run
 PROFILE = "mcp-harness-generated-only"

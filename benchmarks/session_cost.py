@@ -33,10 +33,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from mcp_harness import embedded
 
-from mcp_harness import embedded  # noqa: E402  (after the path set-up, for a run from a checkout)
+ROOT = Path(__file__).resolve().parent.parent
 
 LOCUST = Path(sys.executable).with_name("locust")
 VARIANTS = {

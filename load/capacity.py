@@ -25,12 +25,12 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from run import reachable  # load/ beside this script (the checkout's or the wheel's bundled copy)
 
-from load.run import reachable  # noqa: E402  (after the path set-up, for a run from a checkout)
-from mcp_harness import capacity, embedded  # noqa: E402
-from mcp_harness.profile import ProfileError, Target, check_url, load_profile, load_value, start_auth  # noqa: E402
+from mcp_harness import capacity, embedded
+from mcp_harness.profile import ProfileError, Target, check_url, load_profile, load_value, start_auth
+
+ROOT = Path(__file__).resolve().parent.parent
 
 LOCUST = Path(sys.executable).with_name("locust")
 GRACE_S = 90  # beyond the search's time limit, before the run is stopped

@@ -23,11 +23,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from mcp_harness import embedded
+from mcp_harness.profile import LOAD_KEYS, ProfileError, Target, check_url, load_profile, load_value, start_auth
 
-from mcp_harness import embedded  # noqa: E402  (after the path set-up, for a run from a checkout)
-from mcp_harness.profile import LOAD_KEYS, ProfileError, Target, check_url, load_profile, load_value, start_auth  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 LOCUST = Path(sys.executable).with_name("locust")
 CONNECT_TIMEOUT_S = 5.0
