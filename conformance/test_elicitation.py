@@ -7,7 +7,7 @@ from typing import Any
 from mcp_harness import core, versions
 from mcp_harness.driver import Conversation, HarnessError
 from mcp_harness.plugin import Harness, check
-from mcp_harness.scenarios import call_tool, result_text, server_requests
+from mcp_harness.scenarios import elicitation, result_text, server_requests
 
 PRIMITIVES = ("string", "number", "integer", "boolean")
 
@@ -36,14 +36,14 @@ def schema_problems(version: str, params: dict[str, Any]) -> list[str]:
 
 
 def elicit(h: Harness, conv: Conversation) -> core.Exchange:
-    return call_tool(conv, h.tool("elicitation", conv))
+    return elicitation(conv, h.tool("elicitation", conv))
 
 
 @check("elicitation.form.params", roles=True)
 def test_elicitation_request_shape(h: Harness) -> None:
     s = h.session(listen=True)
     spec = h.tool("elicitation", s)
-    call_tool(s, spec)
+    elicitation(s, spec)
     requests = server_requests(s, "elicitation/create")
     if not requests:
         h.not_testable(f"the tool {spec.name!r} sent no elicitation/create request")
@@ -113,7 +113,7 @@ def test_each_answer_reaches_the_tool(h: Harness) -> None:
         handlers = {**core.DEFAULT_HANDLERS, "elicitation/create": core.elicitation_answer(action)}
         conv = h.session(handlers=handlers, listen=True)
         try:
-            ex = call_tool(conv, spec)
+            ex = elicitation(conv, spec)
         except HarnessError as e:  # what the tool did is the information; no answer is an answer too
             seen[action] = f"no result ({e})"
             continue

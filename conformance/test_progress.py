@@ -7,16 +7,13 @@ from itertools import pairwise
 from mcp_harness import core
 from mcp_harness.driver import Conversation
 from mcp_harness.plugin import Harness, check
-from mcp_harness.scenarios import notifications
+from mcp_harness.scenarios import notifications, progress
 
 
 def progress_call(h: Harness, *, token: bool) -> tuple[Conversation, core.Exchange]:
     """Call the progress tool (with or without a progressToken), reading its stream to the end."""
     s = h.session()
-    spec = h.tool("progress", s)
-    ex = s.core.request("tools/call", {"name": spec.name, "arguments": spec.arguments}, progress=token)
-    s.send(ex, stop_at_response=False)
-    return s, ex
+    return s, progress(s, h.tool("progress", s), token=token, read_on=True)
 
 
 def on_stream(conv: Conversation, ex: core.Exchange) -> list[dict]:

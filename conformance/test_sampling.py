@@ -9,7 +9,7 @@ from mcp_harness.discovery import SIGNS
 from mcp_harness.driver import Conversation, HarnessError
 from mcp_harness.plugin import Harness, check
 from mcp_harness.profile import ToolSpec
-from mcp_harness.scenarios import call_tool, result_text, server_requests
+from mcp_harness.scenarios import call_tool, result_text, sampling, server_requests
 
 SAMPLED = "mcp-harness sampled text"
 
@@ -18,7 +18,7 @@ SAMPLED = "mcp-harness sampled text"
 def test_sampling_request_shape(h: Harness) -> None:
     s = h.session(listen=True)
     spec = h.tool("sampling", s)
-    ex = call_tool(s, spec)
+    ex = sampling(s, spec)
     requests = server_requests(s, "sampling/createMessage")
     if not requests:
         h.not_testable(f"the tool {spec.name!r} sent no sampling/createMessage request")

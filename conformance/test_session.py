@@ -8,7 +8,7 @@ import uuid
 
 from mcp_harness.core import session_header
 from mcp_harness.plugin import Harness, check
-from mcp_harness.scenarios import call_tool, harmless_request, raw_post
+from mcp_harness.scenarios import harmless_request, progress, raw_post
 from mcp_harness.wire import fingerprint
 
 SESSION_COUNT = 3  # sessions opened to compare ids
@@ -118,7 +118,7 @@ def test_sessions_isolated(h: Harness) -> None:
         try:
             for _ in range(ISOLATION_ROUNDS):
                 if use_progress:
-                    call_tool(sessions[index], spec, progress=True)
+                    progress(sessions[index], spec)
                 else:
                     sessions[index].call("tools/list")
         except Exception as e:

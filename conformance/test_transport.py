@@ -8,7 +8,7 @@ from mcp_harness import core, versions
 from mcp_harness.core import JSON, SSE
 from mcp_harness.driver import HarnessError
 from mcp_harness.plugin import Harness, check
-from mcp_harness.scenarios import call_tool, harmless_request, list_tools, raw_post
+from mcp_harness.scenarios import elicitation, harmless_request, list_tools, progress, raw_post
 
 FOREIGN_ORIGIN = "http://mcp-harness-foreign-origin.example"
 BAD_VERSIONS = ("1900-01-01", "not-a-version")
@@ -19,12 +19,12 @@ def test_notification_and_response_202(h: Harness) -> None:
     s = h.session(initialize=False)
     s.initialize(initialized=False)
     posted = [s.notify("notifications/initialized")]
-    elicitation = h.optional_tool("elicitation")
+    elicitation_tool = h.optional_tool("elicitation")
     unfinished = ""
-    if elicitation is not None:
+    if elicitation_tool is not None:
         s.open_stream().wait_open(h.target.timeout)  # elicitation/create is answered wherever the server sends it
         try:
-            call_tool(s, elicitation)  # the client's answer to elicitation/create is a POSTed JSON-RPC response
+            elicitation(s, elicitation_tool)  # the client's answer to elicitation/create is a POSTed JSON-RPC response
         except HarnessError as e:  # what was POSTed before is judged all the same
             unfinished = f"; the elicitation call did not complete ({e})"
         posted += [ex for ex in s.core.exchanges if ex.purpose == "response"]
@@ -125,9 +125,9 @@ def test_response_id_matches(h: Harness) -> None:
 def test_messages_match_schema(h: Harness) -> None:
     s = h.session()
     tools = list_tools(s)
-    progress = h.optional_tool("progress", s)
-    if progress is not None:
-        call_tool(s, progress, progress=True)
+    progress_tool = h.optional_tool("progress", s)
+    if progress_tool is not None:
+        progress(s, progress_tool)
     if "echo" in tools:
         s.call("tools/call", {"name": "echo", "arguments": {"text": "mcp-harness"}})
     problems = [v.detail for v in s.core.violations if v.rule == "schema.server-messages"]

@@ -27,22 +27,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from run import reachable  # load/ beside this script (the checkout's or the wheel's bundled copy)
 
-from mcp_harness import capacity, embedded
+from mcp_harness import capacity, embedded, scenarios
 from mcp_harness.profile import ProfileError, Target, check_url, load_profile, load_value, start_auth
 
 ROOT = Path(__file__).resolve().parent.parent
 
 LOCUST = Path(sys.executable).with_name("locust")
 GRACE_S = 90  # beyond the search's time limit, before the run is stopped
-# scenario → the tool role it calls ([tools.<role>]); the others (handshake, churn, hold) call none
-SCENARIO_TOOL = {
-    "tool_call": "call",
-    "soak": "call",
-    "idle_call": "call",
-    "elicitation": "elicitation",
-    "sampling": "sampling",
-    "progress": "progress",
-}
 
 
 def shown(url: str) -> str:
@@ -58,7 +49,7 @@ def shown(url: str) -> str:
 def slo_step(scenario: str, target: Target) -> str:
     """The request the SLO applies to: the tool call of the first scenario that calls one, else initialize."""
     for item in scenario.split(","):
-        role = SCENARIO_TOOL.get(item.partition(":")[0].strip())
+        role = scenarios.ROLES.get(item.partition(":")[0].strip())
         if role:
             return f"tools/call {target.tools[role].name}"
     return "initialize"

@@ -4,13 +4,15 @@
     SCENARIO=tool_call:3,elicitation locust -f load/locustfile.py --headless -u 20 -r 20 -t 30s \\
         --host http://127.0.0.1:8000/mcp --csv reports/load/run
 
-The host is the MCP endpoint itself: requests go to its path. Each task runs one scenario, a plain function
-over the session API (the same API the conformance driver offers): one new session per task, DELETEd at
-its end — or when the user stops mid-scenario. Settings come from the profile's [load] and [tools.*]
+The host is the MCP endpoint itself: requests go to its path. Each task runs one scenario of
+mcp_harness/scenarios.py, the flows the conformance checks run too (over the same session API): one new
+session per task, DELETEd at its end — or when the user stops mid-scenario. This file only maps names to
+weights. Settings come from the profile's [load] and [tools.*]
 tables (MCP_PROFILE), each overridden by its environment variable (mcp_harness.profile.LOAD_KEYS):
 
     MCP_PROFILE         a target profile (TOML): headers, spec_version, timeout, idle_timeout, [tools.*], [load]
-    SCENARIO            name[:weight][,name[:weight]…] from SCENARIOS below ([load] scenarios; default tool_call)
+    SCENARIO            name[:weight][,name[:weight]…] of mcp_harness.scenarios.SCENARIOS ([load] scenarios;
+                        default tool_call)
     SHAPE               steady | ramp | spike | churn | soak | capacity (load/shapes.py; default: -u/-r/-t)
     MCP_HARNESS_HEADER  one more header, 'Name: value' (as for `make conformance HEADER=…`)
     MCP_CALL_TOOL       the tool of the tool_call scenario ([tools.call] name; default echo) …
@@ -34,18 +36,16 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import random
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-import gevent
 from locust import FastHttpUser, constant, events
 
-from mcp_harness import locust_driver
-from mcp_harness.locust_driver import COUNTERS, LoadConfig, LoadConversation, LocustClient, ScenarioError
+from mcp_harness import locust_driver, scenarios
+from mcp_harness.locust_driver import COUNTERS, LoadConfig, LocustClient, ScenarioError
 from mcp_harness.profile import (
     LOAD_KEYS,
     ProfileError,
@@ -67,8 +67,9 @@ def _load_shapes() -> Any:
     return module
 
 
-def _settings() -> tuple[Target, dict[str, Any]]:
-    """The target and every [load] setting, resolved once: a bad value ends the run before it starts."""
+def _settings() -> tuple[Target, dict[str, Any], str | None]:
+    """The target with every [load] setting, resolved once, and what was wrong with them (the run then ends
+    with that line when Locust starts, before any user does: importing this file never exits)."""
     target = Target()
     try:
         if os.environ.get("MCP_PROFILE"):
@@ -81,127 +82,49 @@ def _settings() -> tuple[Target, dict[str, Any]]:
             if not isinstance(arguments, dict):
                 raise ProfileError("MCP_CALL_ARGS: expected a JSON object")
             target.tools["call"] = ToolSpec(os.environ.get("MCP_CALL_TOOL") or target.tools["call"].name, arguments)
+        load = {name: target.load.get(name) for name in LOAD_KEYS}
+        load["soak_limit"] = target.load.given("duration") or scenarios.SOAK_LIMIT_S  # unset: until Locust stops
+        if unknown := [name for name in load["scenarios"] or {} if name not in scenarios.SCENARIOS]:
+            raise ProfileError(f"scenario {unknown[0]!r} is not one of {', '.join(scenarios.SCENARIOS)}")
         start_auth(target)  # the first token, read once per process
-        return target, {name: target.load.get(name) for name in LOAD_KEYS}
+        return target, load, None
     except ProfileError as e:
-        sys.exit(f"load: {e}")
+        error = str(e)
     except json.JSONDecodeError as e:
-        sys.exit(f"load: MCP_CALL_ARGS: not JSON ({e})")
+        error = f"MCP_CALL_ARGS: not JSON ({e})"
+    return Target(), {name: spec[1] for name, spec in LOAD_KEYS.items()} | {"soak_limit": 0.0}, error
 
 
-TARGET, LOAD = _settings()
+TARGET, LOAD, SETTINGS_ERROR = _settings()
 SHAPES = _load_shapes()
 SHAPES.SETTINGS = TARGET.load
 STEP_TIMEOUT = float(os.environ.get("MCP_TIMEOUT", TARGET.timeout * 3))
 PROCESSES = max(1, int(os.environ.get("MCP_PROCESSES", "1")))
-SOAK_LIMIT_S = 24 * 3600.0  # a soak session's bound when no duration is set (Locust normally stops it first)
 RUN: dict[str, float] = {"start": time.monotonic()}  # reset when the test starts, in every process
-
-
-# --- scenarios: plain functions over the session API (driver.Conversation or LoadConversation) ---------
-
-
-def _call(conv: LoadConversation, role: str, *, progress: bool = False) -> Any:
-    tool = TARGET.tools[role]
-    return conv.call("tools/call", {"name": tool.name, "arguments": tool.fallback_arguments()}, progress=progress)
-
-
-def handshake(conv: LoadConversation) -> None:
-    """initialize → notifications/initialized → DELETE."""
-    conv.initialize()
-    conv.delete()
-
-
-def tool_call(conv: LoadConversation) -> None:
-    """initialize → notifications/initialized → one tools/call ([tools.call]) → DELETE."""
-    conv.initialize()
-    _call(conv, "call")
-    conv.delete()
-
-
-def elicitation(conv: LoadConversation) -> None:
-    """A tool that elicits: the elicitation/create is answered (accept) while the call's stream is open."""
-    conv.initialize()
-    _call(conv, "elicitation")
-    conv.delete()
-
-
-def sampling(conv: LoadConversation) -> None:
-    """A tool that samples: sampling/createMessage is answered while the call's stream is open."""
-    conv.initialize()
-    _call(conv, "sampling")
-    conv.delete()
-
-
-def progress(conv: LoadConversation) -> None:
-    """A long-running tool called with a progressToken; its notifications are counted and spaced."""
-    conv.initialize()
-    _call(conv, "progress", progress=True)
-    conv.delete()
-
-
-def churn(conv: LoadConversation) -> None:
-    """A short session: DELETEd, or (churn_abandon of them) abandoned and counted."""
-    conv.initialize()
-    if random.random() < LOAD["churn_abandon"]:
-        conv.abandon()
-    else:
-        conv.delete()
-
-
-def idle_call(conv: LoadConversation) -> None:
-    """Idle for `idle` seconds, then call: past the idle timeout, a 404 and a re-initialisation."""
-    conv.initialize()
-    gevent.sleep(LOAD["idle"])
-    _call(conv, "call")
-    conv.delete()
-
-
-def hold(conv: LoadConversation) -> None:
-    """A held session: its GET stream open and a ping every `ping_interval` (first at a random phase, so
-    users do not ping in bursts), for `hold` seconds, then DELETE."""
-    conv.initialize()
-    conv.open_stream()
-    interval = LOAD["ping_interval"]
-    end = time.monotonic() + LOAD["hold"]
-    gevent.sleep(min(random.uniform(0, interval), LOAD["hold"]))
-    while time.monotonic() < end:
-        conv.call("ping")
-        gevent.sleep(max(0.0, min(interval, end - time.monotonic())))
-    conv.delete()
-
-
-def soak(conv: LoadConversation) -> None:
-    """One long-lived session per user: a tool call ([tools.call]) every think_time (1 s if 0), silent
-    through the soak shape's idle gaps; after a gap longer than the idle timeout the call meets a 404 and
-    the session is re-initialized. Ends with the run (Locust stops the user), or after `duration` at most."""
-    conv.initialize()
-    pause = LOAD["think_time"] or 1.0
-    limit = TARGET.load.given("duration") or SOAK_LIMIT_S
-    while time.monotonic() - RUN["start"] < limit:
-        _call(conv, "call")
-        quiet = SHAPES.quiet_for(time.monotonic() - RUN["start"] + pause)
-        gevent.sleep(pause + quiet)
-    conv.delete()
-
-
-SCENARIOS: dict[str, Callable[[LoadConversation], None]] = {
-    f.__name__: f for f in (handshake, tool_call, elicitation, sampling, progress, churn, idle_call, hold, soak)
-}
+SETTINGS = scenarios.Settings(
+    tools=TARGET.tools,
+    think_time=LOAD["think_time"],
+    ping_interval=LOAD["ping_interval"],
+    hold=LOAD["hold"],
+    churn_abandon=LOAD["churn_abandon"],
+    idle=LOAD["idle"],
+    limit=LOAD["soak_limit"],
+    elapsed=lambda: time.monotonic() - RUN["start"],
+    quiet_for=SHAPES.quiet_for,
+)
 
 
 def _tasks(weights: dict[str, int] | None) -> dict[Callable[[MCPUser], None], int]:
+    """scenarios.SCENARIOS by name, each with its weight ([load] scenarios / SCENARIO; default tool_call)."""
     weights = weights or {"tool_call": 1}
-    if unknown := [name for name in weights if name not in SCENARIOS]:
-        sys.exit(f"load: scenario {unknown[0]!r} is not one of {', '.join(SCENARIOS)}")
-    return {_task(SCENARIOS[name]): weight for name, weight in weights.items()}
+    return {_task(name): weight for name, weight in weights.items() if name in scenarios.SCENARIOS}
 
 
-def _task(scenario: Callable[[LoadConversation], None]) -> Callable[[MCPUser], None]:
+def _task(name: str) -> Callable[[MCPUser], None]:
     def run(user: MCPUser) -> None:
-        user.run_scenario(scenario)
+        user.run_scenario(scenarios.SCENARIOS[name])
 
-    run.__name__ = scenario.__name__
+    run.__name__ = name
     return run
 
 
@@ -236,11 +159,11 @@ class MCPUser(FastHttpUser):
         if hasattr(self, "mcp"):
             self.mcp.close()
 
-    def run_scenario(self, scenario: Callable[[LoadConversation], None]) -> None:
+    def run_scenario(self, scenario: Callable[[scenarios.SessionAPI, scenarios.Settings], None]) -> None:
         SHAPES.PACER.admit()  # SHAPE=capacity: arrivals are paced across users; otherwise at once
         conv = self.mcp.session()
         try:
-            scenario(conv)
+            scenario(conv, SETTINGS)
             COUNTERS.sessions_completed += 1
         except ScenarioError:
             pass  # the failed step is in the stats already
@@ -252,6 +175,12 @@ class MCPUser(FastHttpUser):
 
 if LOAD["shape"]:
     Shape = SHAPES.SHAPES[LOAD["shape"]]
+
+
+@events.init.add_listener
+def _refuse_bad_settings(**_: Any) -> None:
+    if SETTINGS_ERROR is not None:
+        sys.exit(f"load: {SETTINGS_ERROR}")
 
 
 @events.test_start.add_listener

@@ -274,6 +274,12 @@ class Session:
     def version(self) -> str:
         return self.protocol_version or self.requested_version
 
+    def messages(self) -> Iterator[tuple[Exchange, Message]]:
+        """Every message received so far, with the exchange it came on, in exchange order."""
+        for ex in list(self.exchanges):
+            for m in list(ex.messages):
+                yield ex, m
+
     def reset(self) -> None:
         """Forget the session (after a 404) so the next initialize starts a new one, same client."""
         self.session_id = None

@@ -19,11 +19,10 @@ from typing import Any
 
 import httpx
 
-from mcp_harness import __version__, agentcore, core
+from mcp_harness import agentcore, core, policy
 from mcp_harness.auth import Auth
 from mcp_harness.wire import Redactor, WireLog
 
-MAX_RESUMPTIONS = 5
 STREAM_READ_FACTOR = 6  # a GET stream's read timeout, in multiples of --timeout
 
 
@@ -49,14 +48,17 @@ class ClientConfig:
     auth: Auth | None = None  # tokens re-read after a 401, SigV4 signatures
     front: agentcore.Front | None = None  # an AgentCore front: its session header, its -32005 retries
     client_name: str = "mcp-harness"  # clientInfo.name at initialize ("mcp-harness-probe" for the probe)
+    # After a 404 to our session id: initialize again and send the request once more (policy.reopens). Off for
+    # conformance, whose checks judge the 404; the scenarios' wire comparison turns it on, as load runs have it.
+    reinitialize: bool = False
+
+    @property
+    def identity(self) -> policy.Identity:
+        return policy.Identity(self.run_id, self.client_name)
 
     @property
     def user_agent(self) -> str:
-        return f"mcp-harness/{__version__} (run {self.run_id})"
-
-    @property
-    def client_info(self) -> dict[str, str]:
-        return {"name": self.client_name, "version": f"{__version__}+run.{self.run_id}"}
+        return self.identity.user_agent
 
     def redactor(self) -> Redactor:
         names = [*self.headers.keys(), *(self.auth.header_names if self.auth else [])]
@@ -92,12 +94,10 @@ class Client:
         label: str = "",
         request_ids: Iterator[int] | None = None,
     ) -> Conversation:
-        base = {"User-Agent": self.config.user_agent, **self.config.headers}
-        if self.config.front is not None:  # the front routes by its own header: one per MCP session
-            base[agentcore.RUNTIME_SESSION_HEADER] = agentcore.runtime_session_id()
+        base = policy.session_headers({"User-Agent": self.config.user_agent, **self.config.headers}, self.config.front)
         session = core.Session(
             requested_version=self.config.requested_version,
-            client_info=self.config.client_info,
+            client_info=self.config.identity.client_info,
             handlers=handlers,
             base_headers=base,
             request_ids=request_ids,
@@ -141,6 +141,7 @@ class Conversation:
         self.lock = threading.RLock()
         self.streams: list[Stream] = []
         self.deleted = False
+        self.abandoned = False
 
     # -- plumbing --
 
@@ -211,35 +212,24 @@ class Conversation:
 
     @contextlib.contextmanager
     def _response(self, exchange: core.Exchange, **kwargs: Any) -> Iterator[httpx.Response]:
-        """The HTTP response to `exchange`, after the retries that belong to the wire, not to the session: once
-        more with a fresh token after a 401, and after an AgentCore front's -32005 with a growing delay. The
-        session core never sees the answers retried; the wire log notes them."""
+        """The HTTP response to `exchange`, after the retries below the session (policy.WireRetries: a 401 with a
+        token read again, an AgentCore front's -32005). The session core never sees the answers retried; the wire
+        log notes them."""
         client, http = self.client, exchange.http
-        auth, front = client.config.auth, client.config.front
-        refreshed, attempt = False, 0
+        retries = policy.WireRetries(client.config.auth, client.config.front)
         while True:
             with client.http.stream(
                 http.method, client.config.url, headers=http.headers, content=http.body, **kwargs
             ) as response:
-                if response.status_code == 401 and auth is not None and not refreshed and auth.refresh(http.headers):
-                    refreshed = True
-                    self.wire.note(f"#{exchange.number} got HTTP 401: the token was read again; sending once more")
-                    client.sign(exchange)
-                    continue
-                if (
-                    front is not None
-                    and response.status_code == 200
-                    and "json" in response.headers.get("content-type", "")
-                ):
-                    delay = front.retry_delay(attempt, response.headers["content-type"], 200, response.read())
-                    if delay is not None:
-                        attempt += 1
-                        self.wire.note(f"#{exchange.number} got -32005 from the front: retry {attempt} in {delay:g}s")
-                        time.sleep(delay)
-                        client.sign(exchange)
-                        continue
-                yield response
-                return
+                retry = retries.after(
+                    response.status_code, response.headers.get("content-type"), response.read, http.headers
+                )
+                if retry is None:
+                    yield response
+                    return
+            self.wire.note(retries.note(exchange.number, retry))
+            time.sleep(retry.delay)
+            client.sign(exchange)
 
     def _answered(self, exchange: core.Exchange) -> bool:
         return exchange.request_id in self.core.responses
@@ -257,18 +247,11 @@ class Conversation:
 
     def _resume(self, exchange: core.Exchange) -> None:
         """The stream ended before its response: come back with GET + Last-Event-ID, as the core decides."""
-        current = exchange
-        for _ in range(MAX_RESUMPTIONS):
-            step = self._call_core(self.core.resumption, current)
-            if step is None:
-                return
-            delay, current = step
-            delay = min(delay, self.client.config.timeout)
+        resumption = lambda ex: self._call_core(self.core.resumption, ex)  # noqa: E731
+        for delay, get in policy.resumptions(resumption, exchange, self.client.config.timeout):
             self.wire.note(f"stream #{exchange.number} ended before its response; resuming in {delay:g}s")
             time.sleep(delay)
-            self.send(current, stop_when=lambda _: self._answered(exchange))
-            if current.status != 200:
-                return
+            self.send(get, stop_when=lambda _: self._answered(exchange))
 
     # -- the session API used by checks and scenarios --
 
@@ -291,9 +274,21 @@ class Conversation:
         *,
         progress: bool = False,
         deadline: float | None = None,
+        read_on: bool = False,
     ) -> Any:
-        """Send a request and return its exchange (the response is in `core.responses`)."""
-        return self.send(self._call_core(self.core.request, method, params, progress=progress), deadline=deadline)
+        """Send a request and return its exchange (the response is in `core.responses`); `read_on`: read its
+        stream to the end, past the response."""
+
+        def send() -> core.Exchange:
+            ex = self._call_core(self.core.request, method, params, progress=progress)
+            return self.send(ex, deadline=deadline, stop_at_response=not read_on)
+
+        ex = send()
+        if policy.reopens(self.core, ex, enabled=self.client.config.reinitialize):
+            self._call_core(self.core.reset)
+            self.initialize()
+            ex = send()
+        return ex
 
     def call(self, method: str, params: Mapping[str, Any] | None = None, *, progress: bool = False) -> Any:
         """Send a request and return its `result`; raise HarnessError on an error or no response."""
@@ -349,19 +344,23 @@ class Conversation:
             self.deleted = True
         return ex
 
+    def abandon(self) -> None:
+        """Leave the session open on purpose (the churn scenario): close() will not DELETE it."""
+        self.abandoned = True
+        for stream in self.streams:
+            stream.stop()
+
     def close(self) -> None:
         """DELETE the session if it may still be open, and stop its streams."""
         try:
-            if self.core.session_id is not None and not self.deleted and not self.core.gone:
+            if policy.needs_delete(self.core, deleted=self.deleted, abandoned=self.abandoned):
                 self.delete()
         finally:
             for stream in self.streams:
                 stream.stop()
 
     def messages(self) -> Iterator[tuple[core.Exchange, core.Message]]:
-        for ex in list(self.core.exchanges):
-            for m in list(ex.messages):
-                yield ex, m
+        return self.core.messages()
 
 
 def _chunks(response: httpx.Response) -> Iterator[bytes]:

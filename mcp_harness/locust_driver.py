@@ -14,9 +14,9 @@ correlates ids and answers server→client requests. What this loop adds is what
 - a session may hold a GET stream open (its own greenlet and pooled connection) for the server's messages;
 - sessions open at once are counted per process (GAUGE) and can be capped (LoadConfig.max_sessions);
 - a long-lived session keeps only its latest step's records (core.Session.prune);
-- credentials come from an `Auth` (a token read again after a 401, then the request sent once more; SigV4);
-  behind an AgentCore front every session sends its own runtime session id, and a -32005 answer is reported
-  as "-32005 retried" (not a failure) and the step sent again after a growing delay, a bounded number of times.
+- the session policy (policy.py) is the conformance driver's: identity, the per-session headers, the retries
+  below the session (a 401 with a token read again; an AgentCore front's -32005, reported as "-32005 retried",
+  not a failure, and the same request sent again after a growing delay), resumption, the DELETE rule.
 
 SSE is read as it arrives: `read_some` returns whatever body bytes the socket has delivered (one `recv`
 at most), not a fixed-size chunk, so no event waits in a buffer. It reads two private attributes of
@@ -35,6 +35,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -43,10 +44,9 @@ from gevent import GreenletExit
 from geventhttpclient.response import HTTPConnectionClosed, HTTPParseError, HTTPSocketPoolResponse
 from geventhttpclient.url import URL
 
-from mcp_harness import __version__, agentcore, core
+from mcp_harness import agentcore, core, policy
 from mcp_harness.auth import Auth
 
-MAX_RESUMPTIONS = 5
 CAP_POLL_S = 0.05  # how often a session waiting for the session cap looks again
 STREAM_REOPEN_S = 0.5  # pause before a GET stream the server ended is opened again
 STREAM_STOP_S = 2.0  # how long a GET stream may take to end after DELETE before it is closed
@@ -181,6 +181,13 @@ def read_some(response: HTTPSocketPoolResponse) -> bytes:
     return chunk
 
 
+def _read_all(response: HTTPSocketPoolResponse, into: list[bytes]) -> bytes:
+    """The whole body (kept in `into`, so that it is read once)."""
+    if not into:
+        into.append(response.read())
+    return into[0]
+
+
 def step_name(method: str, params: Mapping[str, Any] | None) -> str:
     """The name a request is reported under: its method, and the tool for tools/call."""
     if method == "tools/call" and params and isinstance(params.get("name"), str):
@@ -225,48 +232,69 @@ class LocustClient:
         base = {k: v for k, v in http.client.default_headers.items() if k.lower() != "user-agent"}
         if http.auth_header:
             base["Authorization"] = http.auth_header
-        base["User-Agent"] = f"mcp-harness/{__version__} (run {config.run_id})"
+        identity = policy.Identity(config.run_id)
+        base["User-Agent"] = identity.user_agent
         self.base_headers = {**base, **config.headers}
-        self.client_info = {"name": "mcp-harness", "version": f"{__version__}+run.{config.run_id}"}
+        self.client_info = identity.client_info
 
     def session(self) -> LoadConversation:
-        base = self.base_headers
-        if self.config.front is not None:  # the front routes by its own header: one per MCP session
-            base = {**base, agentcore.RUNTIME_SESSION_HEADER: agentcore.runtime_session_id()}
         session = core.Session(
             requested_version=self.config.requested_version,
             client_info=self.client_info,
             handlers=self.config.handlers,
-            base_headers=base,
+            base_headers=policy.session_headers(self.base_headers, self.config.front),
             validate=random.random() < self.config.validate,
         )
         conv = LoadConversation(self, session)
         self.conversations.add(conv)
         return conv
 
-    def open(self, request: core.HttpRequest) -> HTTPSocketPoolResponse:
-        """Send a request. A pooled connection the server closed (idle keep-alive timeout) just as we reused
-        it yields no response byte at all; the request is sent once more on a new connection, as browsers
-        do, since the server closed that connection without reading it (geventhttpclient retries only
-        idempotent methods)."""
-        auth = self.config.auth
-        if auth is None:
-            return self._request(request)
-
-        def sign() -> None:  # the current credentials, before each send
-            request.headers.update(auth.headers(request.method, self.config.url, request.headers, request.body))
-
-        sign()
-        response = self._request(request)
-        if response.status_code == 401 and auth.refresh(request.headers):
-            response.read()  # the 401's body, so that its connection goes back to the pool
-            response.release()
-            COUNTERS.token_refreshes += 1
-            sign()
+    def open(self, request: core.HttpRequest) -> tuple[HTTPSocketPoolResponse, bytes | None]:
+        """Send a request, after the retries below the session (policy.WireRetries: a 401 with a token read
+        again, an AgentCore front's -32005, each reported and counted); returns the response and, when the
+        policy had to read it to decide, its whole body."""
+        auth, front = self.config.auth, self.config.front
+        if auth is None and front is None:
+            return self._request(request), None
+        retries = policy.WireRetries(auth, front)
+        while True:
+            self._sign(request)
             response = self._request(request)
-        return response
+            body: list[bytes] = []
+            retry = retries.after(
+                response.status_code, response.get("content-type"), partial(_read_all, response, body), request.headers
+            )
+            if retry is None:
+                return response, (body[0] if body else None)
+            if not body:
+                _read_all(response, body)  # so that its connection goes back to the pool
+            response.release()
+            if retry.kind == "token":
+                COUNTERS.token_refreshes += 1
+            else:
+                COUNTERS.front_retries += 1
+                self.fire(
+                    request_type=request.method,
+                    name="-32005 retried",
+                    response_time=0,
+                    response_length=len(body[0]),
+                    exception=None,
+                    context={},
+                    url=self.config.url,
+                )
+                gevent.sleep(retry.delay)
+
+    def _sign(self, request: core.HttpRequest) -> None:
+        """The current credentials, before each send."""
+        if self.config.auth is not None:
+            request.headers.update(
+                self.config.auth.headers(request.method, self.config.url, request.headers, request.body)
+            )
 
     def _request(self, request: core.HttpRequest) -> HTTPSocketPoolResponse:
+        """A pooled connection the server closed (idle keep-alive timeout) just as we reused it yields no response
+        byte at all; the request is sent once more on a new connection, as browsers do, since the server closed
+        that connection without reading it (geventhttpclient retries only idempotent methods)."""
         client = self.pool.get_client(self.url)
         try:
             return client.request(request.method, self.path, body=request.body, headers=request.headers)
@@ -315,8 +343,11 @@ class LoadConversation:
         self._metric("session setup", started)
         return response["result"]
 
-    def request(self, method: str, params: Mapping[str, Any] | None = None, *, progress: bool = False) -> Any:
-        """Send a request and return its exchange (the response is in `core.responses`)."""
+    def request(
+        self, method: str, params: Mapping[str, Any] | None = None, *, progress: bool = False, read_on: bool = False
+    ) -> Any:
+        """Send a request and return its exchange (the response is in `core.responses`). Its stream is read to
+        the end (a stream left open past the response, for `linger` seconds), `read_on` or not."""
         name = step_name(method, params)
         self._progress_times = []
         ex = self._retrying(lambda: self.core.request(method, params, progress=progress), name)
@@ -370,15 +401,13 @@ class LoadConversation:
     def close(self) -> None:
         """DELETE the session if it may still be open."""
         self.client.conversations.discard(self)
-        if self.core.session_id is not None and not (self.deleted or self.abandoned or self.core.gone):
+        if policy.needs_delete(self.core, deleted=self.deleted, abandoned=self.abandoned):
             self.delete()
         self._stop_stream(wait=0)
         self._hold(False)
 
     def messages(self) -> Iterator[tuple[core.Exchange, core.Message]]:
-        for ex in list(self.core.exchanges):
-            for m in list(ex.messages):
-                yield ex, m
+        return self.core.messages()
 
     # -- session accounting --
 
@@ -440,27 +469,12 @@ class LoadConversation:
         """One step; after a 404 to our session id, a re-initialize and one retry. The records of earlier
         steps are dropped first: a long-lived session must not grow."""
         self.core.prune()
-        ex = self._send_busy(build, name)
-        if self.core.gone and self.client.config.reinitialize:
+        ex = self._send(build(), name)
+        if policy.reopens(self.core, ex, enabled=self.client.config.reinitialize):
             self.core.reset()
             COUNTERS.reinitializations += 1
             self.initialize(name="re-initialize")
-            ex = self._send_busy(build, name)
-        return ex
-
-    def _send_busy(self, build: Callable[[], core.Exchange], name: str) -> core.Exchange:
-        """A step, sent again (a new request id) while an AgentCore front answers -32005, within its retries."""
-        front = self.client.config.front
-        ex = self._send(build(), name, busy_ok=front is not None)
-        attempt = 0
-        while front is not None:
-            delay = front.retry_delay(attempt, ex.headers.get("content-type"), ex.status, bytes(ex.body))
-            if delay is None:
-                break
-            attempt += 1
-            COUNTERS.front_retries += 1
-            gevent.sleep(delay)
-            ex = self._send(build(), name, busy_ok=attempt < front.max_retries)
+            ex = self._send(build(), name)
         return ex
 
     def _shielded(
@@ -494,7 +508,7 @@ class LoadConversation:
             raise GreenletExit
         return worker.get(block=False)
 
-    def _send(self, ex: core.Exchange, name: str, *, bounded: bool = True, busy_ok: bool = False) -> core.Exchange:
+    def _send(self, ex: core.Exchange, name: str, *, bounded: bool = True) -> core.Exchange:
         """One step: send, read everything it brings (bounded by the step timeout; unbounded, only by the
         socket's read timeout, which then just ends the stream), report it to Locust."""
         limit = self.client.config.timeout
@@ -526,10 +540,6 @@ class LoadConversation:
             COUNTERS.sessions_gone += 1
             self._hold(False)
             name, error = "404 session gone", None
-        elif busy_ok and agentcore.error_code(ex.headers.get("content-type"), ex.status, bytes(ex.body)) == (
-            agentcore.BUSY_CODE
-        ):
-            name, error = "-32005 retried", None  # the front's "session operation in progress": sent again
         else:
             error = error or self._outcome(ex)
         self.client.fire(
@@ -567,10 +577,14 @@ class LoadConversation:
     def _exchange(self, ex: core.Exchange) -> int:
         """Send one exchange and feed its response to the core as it arrives; returns the bytes received."""
         self._feed(self.core.sent(ex))
-        response = self.client.open(ex.http)
+        response, body = self.client.open(ex.http)
         try:
             self._feed(self.core.receive_start(ex, response.status_code, dict(response.items())))
-            received = self._read(ex, response)
+            if body is not None:  # read already, to see whether the front asked for a retry
+                self._feed(self.core.receive_data(ex, body))
+                received = len(body)
+            else:
+                received = self._read(ex, response)
         finally:
             response.release()  # a half-read connection is closed, never returned to the pool
         self._feed(self.core.receive_end(ex))
@@ -607,16 +621,9 @@ class LoadConversation:
     def _resume(self, ex: core.Exchange) -> None:
         """A stream that ended before its response is resumed with GET + Last-Event-ID, as the core decides
         (2025-11-25 servers may close a stream at will); the resumption is part of the step."""
-        current = ex
-        for _ in range(MAX_RESUMPTIONS):
-            step = self.core.resumption(current)
-            if step is None:
-                return
-            delay, current = step
-            gevent.sleep(min(delay, self.client.config.timeout))
-            self._exchange(current)
-            if current.status != 200:
-                return
+        for delay, get in policy.resumptions(self.core.resumption, ex, self.client.config.timeout):
+            gevent.sleep(delay)
+            self._exchange(get)
 
     def _feed(self, events: list[core.Event]) -> None:
         for event in events:
