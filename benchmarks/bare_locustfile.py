@@ -11,7 +11,7 @@ import os
 
 from locust import FastHttpUser, constant, events, task
 
-from mcp_harness import locust_driver
+from mcp_harness import load_stats
 
 ACCEPT = "application/json, text/event-stream"
 VERSION = "2025-11-25"
@@ -51,7 +51,7 @@ class BareUser(FastHttpUser):
         call = _body({"jsonrpc": "2.0", "id": next(_ids), "method": "tools/call", "params": params})
         r = self.client.post("", data=call, headers=headers, name="tools/call echo")
         if b'"result"' in (r.content or b""):
-            locust_driver.COUNTERS.sessions_completed += 1
+            load_stats.COUNTERS.sessions_completed += 1
         self._delete(headers)
 
     def _delete(self, headers: dict[str, str]) -> None:
@@ -63,4 +63,4 @@ class BareUser(FastHttpUser):
             self._delete({"MCP-Session-Id": self.session_id, "MCP-Protocol-Version": VERSION})
 
 
-locust_driver.install_summary(events, os.environ.get("MCP_SUMMARY"))
+load_stats.install_summary(events, os.environ.get("MCP_SUMMARY"))

@@ -36,7 +36,7 @@ from locust import User, constant, events, task
 from mcp.client import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from mcp_harness import locust_driver
+from mcp_harness import load_stats
 
 # httpcore imports trio when it is installed (selenium, a test dependency, brings it), and trio's first import
 # runs ldconfig in a subprocess, which gevent cannot watch from the loop's thread: import it here, once.
@@ -181,9 +181,9 @@ class SdkUser(User):
                 request_type=request_type, name=name, response_time=ms, response_length=0, exception=exc, context={}
             )
         if [s[1] for s in steps if s[3] is None] == ["initialize", "tools/call echo", "DELETE"]:
-            locust_driver.COUNTERS.sessions_completed += 1
+            load_stats.COUNTERS.sessions_completed += 1
         if killed:
             raise GreenletExit
 
 
-locust_driver.install_summary(events, os.environ.get("MCP_SUMMARY"))
+load_stats.install_summary(events, os.environ.get("MCP_SUMMARY"))

@@ -44,8 +44,9 @@ from typing import Any, ClassVar
 
 from locust import FastHttpUser, constant, events
 
-from mcp_harness import locust_driver, scenarios
-from mcp_harness.locust_driver import COUNTERS, LoadConfig, LocustClient, ScenarioError
+from mcp_harness import load_stats, scenarios
+from mcp_harness.load_stats import COUNTERS
+from mcp_harness.locust_driver import LoadConfig, LocustClient, ScenarioError
 from mcp_harness.profile import (
     LOAD_KEYS,
     ProfileError,
@@ -188,5 +189,5 @@ def _started(**_: Any) -> None:
     RUN["start"] = time.monotonic()
 
 
-locust_driver.install_summary(events, os.environ.get("MCP_SUMMARY"))
-locust_driver.install_error_guard(events, LOAD["max_error_rate"])
+load_stats.install_summary(events, os.environ.get("MCP_SUMMARY"))
+load_stats.install_error_guard(events, LOAD["max_error_rate"])

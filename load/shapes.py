@@ -29,7 +29,7 @@ import gevent
 from locust import LoadTestShape
 
 from mcp_harness import capacity
-from mcp_harness.locust_driver import GAUGE
+from mcp_harness.load_stats import GAUGE
 from mcp_harness.profile import LoadSettings
 
 Tick = tuple[int, float] | None
