@@ -40,6 +40,11 @@ class ServerError(Exception):
         self.message = message
 
 
+def _typed(value: Any, kind: type) -> Any:
+    """`value` if it is of the JSON type `kind`, else None."""
+    return value if isinstance(value, kind) and not isinstance(value, bool) else None
+
+
 def session_header(version: str | None) -> str:
     """The spelling of the session header in the version's text (HTTP matches it case-insensitively)."""
     return versions.revision(version).session_header or "MCP-Session-Id"
@@ -527,12 +532,14 @@ class Session:
         events: list[Event] = []
         if self.validate:
             events += self._check_schema(exchange, schema.validate_response(self.version, message, pending.method))
-        if pending.method == "initialize" and "result" in message:
+        if pending.method == "initialize" and isinstance(message.get("result"), dict):
+            # Each field is kept only with the type the schema gives it (a wrong one is the schema check's
+            # failure, and must not become an exception here or in every header built later).
             result = message["result"]
             self.initialize_result = result
-            self.protocol_version = result.get("protocolVersion")
-            self.server_capabilities = result.get("capabilities") or {}
-            self.server_info = result.get("serverInfo") or {}
+            self.protocol_version = _typed(result.get("protocolVersion"), str)
+            self.server_capabilities = _typed(result.get("capabilities"), dict) or {}
+            self.server_info = _typed(result.get("serverInfo"), dict) or {}
         return events
 
     def _on_server_request(self, exchange: Exchange, message: Message) -> list[Event]:

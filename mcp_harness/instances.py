@@ -367,14 +367,20 @@ WRONG_TYPES: dict[str, tuple[Any, ...]] = {  # values of JSON types no lenient p
 }
 
 
-def _json_type(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string"}.get(type(value), type(value).__name__)
+def json_type(value: Any) -> str:
+    """The JSON type of a decoded value, in words ("an object", "a number", …)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    names = {dict: "an object", list: "an array", str: "a string", type(None): "null"}
+    return names.get(type(value), repr(type(value)))
 
 
 def _breaches(node: dict[str, Any]) -> list[tuple[str, Any]]:
     """(what, value) that break the property's own schema: a wrong JSON type, past a bound, outside an enum."""
     kind = _kind(node)
-    found = [(f"{_json_type(v)} for {kind}", v) for v in WRONG_TYPES.get(kind or "", ())]
+    found = [(f"{json_type(v)} for {kind}", v) for v in WRONG_TYPES.get(kind or "", ())]
     for key, value in _bounds(node):
         step = 1 if kind == "integer" or isinstance(value, int) else max(abs(value), 1.0)
         past = value - step if "inimum" in key else value + step

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from mcp_harness import catalogue, core, report
+from mcp_harness import catalogue, core, instances, report
 from mcp_harness.driver import Client, ClientConfig, Conversation, HarnessError
 from mcp_harness.profile import (
     DEFAULT_CALL_TIMEOUT,
@@ -75,7 +75,11 @@ def probe(config: ClientConfig) -> Probe:
             raise ProbeError(f"initialize was refused: {response['error']} (try --spec-version)")
         version = conv.core.protocol_version
         if version not in core.STATEFUL_VERSIONS:
-            raise ProbeError(f"the server negotiated protocol version {version!r}, which this harness does not speak")
+            sent = (conv.core.initialize_result or {}).get("protocolVersion")
+            what = "no protocolVersion" if sent is None else f"protocol version {sent!r}"
+            if sent is not None and not isinstance(sent, str):
+                what += f" ({instances.json_type(sent)}, not a string)"
+            raise ProbeError(f"the server negotiated {what}, which this harness does not speak")
         if conv.core.session_id is not None:
             try:
                 conv.notify("notifications/initialized")
@@ -84,15 +88,20 @@ def probe(config: ClientConfig) -> Probe:
         return Probe(version, conv.core.session_id is not None, conv.core.server_info, conv.core.server_capabilities)
 
 
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
+
+
 def _discover(conv: Conversation) -> Probe | None:
     try:
         ex = conv.send(conv.core.discover())
     except HarnessError:
         return None
-    result = (conv.core.responses.get(ex.request_id) or {}).get("result") or {}
-    if core.STATELESS_VERSION not in result.get("supportedVersions", []):
+    result = (conv.core.responses.get(ex.request_id) or {}).get("result")
+    if not isinstance(result, dict) or core.STATELESS_VERSION not in _list(result.get("supportedVersions")):
         return None
-    info = (result.get("_meta") or {}).get("io.modelcontextprotocol/serverInfo") or {}
+    meta = result.get("_meta") if isinstance(result.get("_meta"), dict) else {}
+    info = meta.get("io.modelcontextprotocol/serverInfo") or {}
     note = f"the server refused initialize and answered server/discover: it speaks {core.STATELESS_VERSION} (stateless)"
     return Probe(core.STATELESS_VERSION, False, info, result.get("capabilities") or {}, note)
 

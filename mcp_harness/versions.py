@@ -147,7 +147,7 @@ def revision(name: str | None) -> Revision:
         if r.name == name:
             return r
     tested = [r for r in REVISIONS if r.name in stateful()]
-    if name is None or not DATE.fullmatch(name):
+    if not isinstance(name, str) or not DATE.fullmatch(name):
         return revision(latest())
     earlier = [r for r in tested if r.name <= name]
     return earlier[-1] if earlier else tested[0]
