@@ -50,6 +50,11 @@ class SessionAPI(Protocol):
     def abandon(self) -> None: ...
 
 
+def clock_from(start: float) -> Callable[[], float]:
+    """Seconds since `start` (a `time.monotonic()` reading): a run's clock for `Settings.elapsed`."""
+    return lambda: time.monotonic() - start
+
+
 @dataclass
 class Settings:
     """What the scenarios take beside the session: the tools of each role and the [load] timings."""
@@ -61,7 +66,7 @@ class Settings:
     churn_abandon: float = 0.1  # churn: the fraction of sessions left open on purpose
     idle: float = 3.0  # idle_call: seconds idle before the call
     limit: float = SOAK_LIMIT_S  # soak: seconds from the run's start after which the session ends
-    elapsed: Callable[[], float] = field(default=time.monotonic)  # seconds since the run's start
+    elapsed: Callable[[], float] = field(default_factory=lambda: clock_from(time.monotonic()))  # s since run start
     quiet_for: Callable[[float], float] = field(default=lambda _: 0.0)  # soak: the shape's silent gap at a time
     rng: random.Random = field(default_factory=random.Random)  # hold's phase, churn's abandonment
 

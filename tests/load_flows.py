@@ -13,31 +13,16 @@ import json
 import random
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 import locust  # noqa: F401  (gevent's monkey-patching, as under Locust)
+from exchange_record import record  # this script's folder is on sys.path
 from locust.contrib.fasthttp import FastHttpSession
 from locust.event import EventHook
 
 from mcp_harness import core, scenarios
 from mcp_harness.locust_driver import LoadConfig, LocustClient
 from mcp_harness.profile import ToolSpec
-
-
-def record(session: core.Session) -> list[dict[str, Any]]:
-    return [
-        {
-            "method": ex.http.method,
-            "headers": dict(ex.http.headers),
-            "body": ex.http.body.decode() if ex.http.body else None,
-        }
-        for ex in session.exchanges
-    ]
-
-
-def since(start: float) -> Callable[[], float]:
-    return lambda: time.monotonic() - start
 
 
 def main() -> None:
@@ -59,7 +44,7 @@ def main() -> None:
     for name in names:
         conv = client.session()
         settings.rng = random.Random(name)  # the same draws as the httpx side's (hold's phase, churn's abandonment)
-        settings.elapsed = since(time.monotonic())
+        settings.elapsed = scenarios.clock_from(time.monotonic())
         try:
             scenarios.SCENARIOS[name](conv, settings)
         finally:

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from exchange_record import record
+
 from mcp_harness import scenarios
 from mcp_harness.driver import Client, ClientConfig
 from mcp_harness.profile import ToolSpec
@@ -76,20 +78,13 @@ def httpx_side(url: str, names: list[str]) -> dict[str, list[dict[str, Any]]]:
         for name in names:
             conv = client.session()
             settings.rng = random.Random(name)
-            settings.elapsed = _since(time.monotonic())
+            settings.elapsed = scenarios.clock_from(time.monotonic())
             try:
                 scenarios.SCENARIOS[name](conv, settings)
             finally:
                 conv.close()
-            out[name] = [
-                {"method": ex.http.method, "headers": ex.http.headers, "body": (ex.http.body or b"").decode() or None}
-                for ex in conv.core.exchanges
-            ]
+            out[name] = record(conv.core)
     return out
-
-
-def _since(start: float) -> Any:
-    return lambda: time.monotonic() - start
 
 
 def test_every_scenario_sends_the_same_exchanges_through_both_drivers(server_factory) -> None:
