@@ -8,9 +8,10 @@ from mcp_harness import core, versions
 from mcp_harness.core import JSON, SSE
 from mcp_harness.driver import HarnessError
 from mcp_harness.plugin import Harness, check
-from mcp_harness.scenarios import elicitation, harmless_request, list_tools, progress, raw_post
+from mcp_harness.scenarios import call_tool, elicitation, harmless_request, list_tools, progress, raw_post
 
 FOREIGN_ORIGIN = "http://mcp-harness-foreign-origin.example"
+ROUND_TRIP_ROLES = ("elicitation", "sampling")  # tools that make the server send requests to the client
 BAD_VERSIONS = ("1900-01-01", "not-a-version")
 
 
@@ -119,6 +120,22 @@ def test_response_id_matches(h: Harness) -> None:
         h.not_testable("no answer came as JSON or SSE: " + ", ".join(unreadable))
     skipped = f"; not read: {', '.join(unreadable)}" if unreadable else ""
     h.observe(f"integer and string ids echoed on ping and tools/list{skipped}")
+
+
+@check("jsonrpc.request.id-unique", roles=True)
+def test_server_request_ids_unique(h: Harness) -> None:
+    s = h.session(listen=True)  # a request sent on the GET stream is answered and counted too
+    specs = [spec for role in ROUND_TRIP_ROLES if (spec := h.optional_tool(role, s)) is not None]
+    if not specs:
+        h.not_testable("no elicitation or sampling tool: nothing makes the server send requests")
+    for spec in specs * 2:  # each twice: one tool's requests may reuse the id of its own earlier one
+        call_tool(s, spec)
+    ids = [m["id"] for _, m in s.messages() if "method" in m and "id" in m]
+    if len(ids) < 2:
+        h.not_testable(f"the server sent {len(ids)} request(s) in the session: no id to compare")
+    reused = [v.detail for v in s.core.violations if v.rule == "jsonrpc.request.id-unique"]
+    h.require(not reused, "; ".join(reused[:5]))
+    h.observe(f"{len(ids)} server requests in one session, each with its own id")
 
 
 @check("schema.server-messages", roles=True)

@@ -394,6 +394,12 @@ CATALOGUE: tuple[Requirement, ...] = (
         ),
     ),
     Requirement(
+        "jsonrpc.request.id-unique",
+        "jsonrpc",
+        "the server's requests to the client (elicitation, sampling, ping) never reuse an id within the session",
+        (Row(FROM_0326, "MUST", "basic/index", "requests", IDS_PER_SESSION),),
+    ),
+    Requirement(
         "schema.server-messages",
         "jsonrpc",
         "every server message is valid against the version's schema.json",

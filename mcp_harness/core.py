@@ -26,6 +26,7 @@ STATEFUL_VERSIONS = versions.stateful()
 ACCEPT_POST = "application/json, text/event-stream"
 JSON = "application/json"
 SSE = "text/event-stream"
+MAX_DETAIL = 2000  # characters of a violation's detail kept (the server's text quoted in it is cut)
 
 Message = dict[str, Any]
 Handler = Callable[[Mapping[str, Any]], Message]
@@ -38,6 +39,16 @@ class ServerError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def _is_id(value: Any) -> bool:
+    """Whether `value` can be a JSON-RPC id or progress token (a string or an integer; a number is tolerated)."""
+    return isinstance(value, (str, int, float)) and not isinstance(value, bool)
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object read from a message, or {} when the server sent another type there."""
+    return value if isinstance(value, dict) else {}
 
 
 def _typed(value: Any, kind: type) -> Any:
@@ -81,6 +92,8 @@ class Exchange:
     events: list[SSEEvent] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)  # JSON-RPC messages received on this exchange
     ended: bool = False
+    received: int = 0  # body bytes received (SSE included)
+    cut: str | None = None  # why the driver cut the answer off (a size cap): then it is not decoded
     resumes: Exchange | None = None  # the stream this GET resumes (Last-Event-ID), if any
 
     @property
@@ -129,7 +142,8 @@ class MessageReceived(Event):
 
 @dataclass
 class Violation(Event):
-    """Something the server sent that breaks a rule; `rule` is the catalogue id it bears on."""
+    """Something the server sent that breaks a rule; `rule` is the id of the catalogue check that judges it (a test
+    holds every rule named here to the catalogue), so that whichever check's session saw it, it reaches a verdict."""
 
     rule: str
     detail: str
@@ -454,6 +468,7 @@ class Session:
         return events
 
     def receive_data(self, exchange: Exchange, data: bytes) -> list[Event]:
+        exchange.received += len(data)
         if exchange.sse is None:
             exchange.body += data
             return []
@@ -467,17 +482,29 @@ class Session:
         if exchange.sse is not None:
             for sse_event in exchange.sse.close():
                 events.extend(self._on_sse(exchange, sse_event))
-        elif exchange.body and exchange.content_type == JSON and exchange.status is not None:
+        elif self._decodes(exchange):
             events.extend(self._on_json_body(exchange))
         exchange.ended = True
         events.append(ResponseEnded(exchange))
         return events
 
+    @staticmethod
+    def _decodes(exchange: Exchange) -> bool:
+        """Whether a plain body is read as JSON-RPC: a JSON answer, not cut off, and not to a DELETE (whose body
+        the spec does not define: `{}` there is no malformed message)."""
+        return (
+            exchange.cut is None
+            and bool(exchange.body)
+            and exchange.content_type == JSON
+            and exchange.status is not None
+            and exchange.http.method != "DELETE"
+        )
+
     def _on_json_body(self, exchange: Exchange) -> list[Event]:
         try:
             decoded = json.loads(exchange.body)
         except (ValueError, UnicodeDecodeError) as e:
-            return [self._violation(exchange, "jsonrpc.message.jsonrpc-2", f"body is not JSON: {e}")]
+            return [self._violation(exchange, "schema.server-messages", f"body is not JSON: {e}")]
         if exchange.status is not None and exchange.status >= 400:
             # An HTTP error may carry a JSON-RPC error without an id; keep it, do not correlate it.
             exchange.messages.append(decoded if isinstance(decoded, dict) else {"body": decoded})
@@ -496,7 +523,7 @@ class Session:
         try:
             decoded = json.loads(sse_event.data)
         except ValueError as e:
-            events.append(self._violation(exchange, "jsonrpc.message.jsonrpc-2", f"SSE data is not JSON: {e}"))
+            events.append(self._violation(exchange, "schema.server-messages", f"SSE data is not JSON: {e}"))
             return events
         for item in decoded if isinstance(decoded, list) else [decoded]:
             events.extend(self._on_message(exchange, item))
@@ -504,7 +531,7 @@ class Session:
 
     def _on_message(self, exchange: Exchange, message: Any) -> list[Event]:
         if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
-            return [self._violation(exchange, "jsonrpc.message.jsonrpc-2", f"not a JSON-RPC 2.0 message: {message!r}")]
+            return [self._violation(exchange, "schema.server-messages", f"not a JSON-RPC 2.0 message: {message!r}")]
         exchange.messages.append(message)
         self.timeline.append(("received", exchange, message))
         kind = "response" if "method" not in message else "request" if "id" in message else "notification"
@@ -525,7 +552,7 @@ class Session:
         pending = self.pending.pop(rid, None) if isinstance(rid, (str, int)) else None
         if pending is None:
             detail = f"response id {rid!r} matches no request in flight on this session"
-            if rid in self.responses:
+            if _is_id(rid) and rid in self.responses:
                 detail = f"a second response for request id {rid!r}"
             return [self._violation(exchange, "jsonrpc.response.same-id", detail)]
         self.responses[rid] = message
@@ -547,9 +574,11 @@ class Session:
         if self.validate:
             events += self._check_schema(exchange, schema.validate_server_message(self.version, message))
         rid, method = message.get("id"), message["method"]
-        if rid in self._requests_seen:
+        method = method if isinstance(method, str) else repr(method)  # a wrong type is the schema check's
+        seen = rid if _is_id(rid) else json.dumps(rid, sort_keys=True)
+        if seen in self._requests_seen:
             events.append(self._violation(exchange, "jsonrpc.request.id-unique", f"server reused request id {rid!r}"))
-        self._requests_seen.add(rid)
+        self._requests_seen.add(seen)
         handler = self.handlers.get(method)
         if handler is None:
             cap = HANDLER_CAPABILITY.get(method)
@@ -564,9 +593,11 @@ class Session:
             reply = self.respond(rid, error=ServerError(-32601, f"Method not found: {method}"))
         else:
             try:
-                reply = self.respond(rid, handler(message.get("params") or {}))
+                reply = self.respond(rid, handler(_object(message.get("params"))))
             except ServerError as e:
                 reply = self.respond(rid, error=e)
+            except Exception as e:  # params of the wrong shape: the client answers them as such, never crashes
+                reply = self.respond(rid, error=ServerError(-32602, f"Invalid params ({type(e).__name__})"))
         events.append(Reply(exchange, reply))
         return events
 
@@ -575,9 +606,9 @@ class Session:
         if self.validate:
             events += self._check_schema(exchange, schema.validate_server_message(self.version, message))
         if message["method"] == "notifications/progress":
-            params = message.get("params") or {}
+            params = _object(message.get("params"))
             token = params.get("progressToken")
-            if token not in self.progress:
+            if not _is_id(token) or token not in self.progress:
                 events.append(
                     self._violation(
                         exchange, "transport.session.isolation", f"progress for token {token!r} this session never sent"
@@ -590,6 +621,8 @@ class Session:
         return events
 
     def _violation(self, exchange: Exchange, rule: str, detail: str) -> Violation:
+        if len(detail) > MAX_DETAIL:  # a report quotes the server, never its whole payload
+            detail = detail[:MAX_DETAIL] + f"… ({len(detail)} characters)"
         v = Violation(exchange, rule, detail)
         self.violations.append(v)
         return v

@@ -1,10 +1,11 @@
-"""The pytest plugin: options, the `h` fixture checks are written against, verdicts and reports.
+"""The pytest plugin: options, the `h` fixture checks are written against, the hooks and the verdicts.
 
 A check is a pytest test marked with `@check("<catalogue id>")`. It talks to the target through `h`
 and ends in one verdict: it returns (pass, or info for an info record), calls `h.fail` (fail; warn for a
-SHOULD unless --strict), `h.not_testable`, `h.info`, or raises anything else (error). The plugin keeps
-one `CheckResult` per check and every reporter — the console line, results.json, summary.md, JUnit
-and the wire logs — is built from that list.
+SHOULD unless --strict), `h.not_testable`, `h.info`, or raises anything else (error). A violation the core
+recorded during one check that breaks another check's rule reaches that check's verdict (`attribution`). The
+plugin keeps one `CheckResult` per check and every reporter — the console line, results.json, summary.md, JUnit,
+Allure and the wire logs (`report`, `reporters`) — is built from that list.
 """
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-import allure
 import pytest
-from _pytest.junitxml import xml_key  # pytest is pinned exactly: the JUnit plugin's stash key
 
-from mcp_harness import __version__, agentcore, catalogue, embedded, report
+from mcp_harness import __version__, agentcore, attribution, catalogue, core, embedded, report, reporters
+from mcp_harness.attribution import Sighting
 from mcp_harness.catalogue import Requirement
 from mcp_harness.discovery import Roles, discover
 from mcp_harness.driver import Client, ClientConfig, Conversation, HarnessError
@@ -36,7 +36,6 @@ from mcp_harness.profile import (
     Target,
     ToolSpec,
 )
-from mcp_harness.report import console_line
 from mcp_harness.runconfig import (
     OPTIONS,
     Handover,
@@ -105,6 +104,7 @@ class RunState:
     time_limit: float | None = None  # seconds for the whole run (--time-limit)
     generated: dict[str, str] = field(default_factory=dict)  # role → its tool and the arguments built (JSON)
     roles: Roles | None = None  # which tool plays which role (discover_roles)
+    sightings: list[Sighting] = field(default_factory=list)  # violations of checks that have not taken them yet
 
     def discover_roles(self) -> Roles:
         """Which tool plays each round-trip role: looked for once, when a check first needs one."""
@@ -134,6 +134,7 @@ class Harness:
         self.probe = state.probe
         self.version = (state.probe and state.probe.protocol_version) or state.target.spec_version
         self.clients: list[Client] = []
+        self.released: list[tuple[str, list[core.Violation]]] = []  # (session label, violations) of released clients
         self.message = ""
 
     @property
@@ -227,6 +228,19 @@ class Harness:
     def info(self, message: str) -> NoReturn:
         raise InfoRecorded(message)
 
+    def release(self, client: Client) -> None:
+        """Close `client` and leave its sessions out of the wire log (a property check's finished example); what
+        the core recorded against the server there is kept, to be attributed when the check ends."""
+        client.close()
+        if client in self.clients:
+            self.clients.remove(client)
+        self.released += [(conv.wire.label, conv.core.violations) for conv in client.conversations]
+
+    def recorded(self) -> list[tuple[str, core.Violation]]:
+        """Every violation the check's sessions recorded, with the session's label."""
+        live = [(conv.wire.label, conv.core.violations) for c in self.clients for conv in c.conversations]
+        return [(label, v) for label, found in [*self.released, *live] for v in found]
+
     def wire(self) -> str:
         return "\n\n".join(conv.wire.render() for c in self.clients for conv in c.conversations)
 
@@ -256,7 +270,7 @@ def h(request: pytest.FixtureRequest) -> Iterator[Harness]:
         raise pytest.UsageError(f"{request.node.nodeid} uses fixture h but has no @check(...) marker")
     harness = Harness(state, catalogue.get(marker.args[0]), request.config)
     request.node.mcp_harness = harness
-    _label_allure(harness)
+    reporters.label_allure(harness.requirement, harness.version or "", harness.level)
     left = state.time_left()
     if left is not None and left <= 0:
         raise TimeLimitReached(f"not run: the run's time limit of {state.time_limit:g}s was reached")
@@ -269,36 +283,6 @@ def h(request: pytest.FixtureRequest) -> Iterator[Harness]:
         yield harness
     finally:
         harness.close()
-
-
-# Allure severities by requirement level; info records are trivial.
-SEVERITY = {
-    "MUST": allure.severity_level.CRITICAL,
-    "SHOULD": allure.severity_level.NORMAL,
-    "MAY": allure.severity_level.MINOR,
-}
-
-
-def _label_allure(harness: Harness) -> None:
-    """The check as Allure shows it: the spec clause as a link, the level as severity, labels by area.
-    (No-ops unless allure-pytest writes results, i.e. --alluredir is given.)"""
-    req, version = harness.requirement, harness.version or ""
-    allure.dynamic.description(f"{req.title}\n\n> {(req.row(version) or req.rows[-1]).quote}")
-    allure.dynamic.link(req.spec_url(version), name=f"spec {req.spec_ref(version)}")
-    allure.dynamic.severity(allure.severity_level.TRIVIAL if req.kind == "info" else SEVERITY[harness.level])
-    allure.dynamic.parent_suite("mcp-harness")
-    allure.dynamic.suite(req.area)
-    allure.dynamic.feature(req.area)
-    allure.dynamic.label("check", req.id)
-
-
-def _name_junit(item: pytest.Item, check_id: str) -> None:
-    """JUnit test cases carry the check ids too (classname mcp-harness.<area>, name <check id>)."""
-    xml = item.config.stash.get(xml_key, None)
-    if xml is not None:
-        node = xml.node_reporter(item.nodeid)
-        node.add_attribute("classname", f"mcp-harness.{catalogue.get(check_id).area}")
-        node.add_attribute("name", check_id)
 
 
 # --- options and configuration -------------------------------------------------------------------------
@@ -343,7 +327,7 @@ def pytest_configure(config: pytest.Config) -> None:
         time_limit=time_limit,
     )
     config.stash[STATE] = state
-    config.pluginmanager.register(ConsoleReporter(config, state), "mcp-harness-console")
+    config.pluginmanager.register(reporters.ConsoleReporter(config, state.lines), "mcp-harness-console")
 
 
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
@@ -453,12 +437,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     rep: pytest.TestReport = outcome.get_result()
     state = item.config.stash.get(STATE, None)
     check_id = _check_id(item)
-    if state is None or check_id is None or rep.when == "teardown":
+    if state is None or check_id is None:
+        return
+    harness: Harness | None = getattr(item, "mcp_harness", None)
+    if rep.when == "teardown":
+        if harness is not None:  # its sessions are closed now: nothing more can arrive on them
+            _collect_sightings(state, check_id, harness)
         return
     if rep.when == "setup" and call.excinfo is None:
         return  # the verdict comes from the call phase
     req = catalogue.get(check_id)
-    harness: Harness | None = getattr(item, "mcp_harness", None)
     verdict, reason = _verdict(state, harness, req, call.excinfo)
     version = harness.version if harness else (state.probe.protocol_version if state.probe else "")
     row = req.row(version or "") or req.rows[-1]
@@ -478,39 +466,73 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     )
     deviated = verdict == "info" and call.excinfo is not None and isinstance(call.excinfo.value, CheckFailed)
     if (verdict in ("fail", "warn", "error") or deviated) and harness is not None:
-        result.wire_log = _write_wire(state, check_id, harness)
+        result.wire_log = reporters.write_wire(state.out, check_id, scrub(harness.wire()))
         if result.wire_log:
-            allure.attach.file(
-                str(state.out / result.wire_log), name="wire log", attachment_type=allure.attachment_type.TEXT
-            )
-    allure.dynamic.title(check_id)  # here: allure-pytest names the test after its setup
-    allure.dynamic.tag(verdict)
-    _name_junit(item, check_id)
+            reporters.attach_wire(state.out, result.wire_log)
+    if _applicability(state, req) is None:  # what earlier checks saw of this check's rule
+        attribution.amend(result, _take_sightings(state, check_id), state.strict)
+    reporters.name_allure(check_id, result.verdict)
+    reporters.name_junit(item, check_id)
     state.results.append(result)
     state.lines[item.nodeid] = result
-    # Map the verdict onto pytest's outcome (JUnit, exit status): fail/error fail, not-testable skips.
-    if verdict in report.FAILING:
+    _map_outcome(item, rep, result)
+
+
+def _map_outcome(item: pytest.Item, rep: pytest.TestReport, result: report.CheckResult) -> None:
+    """The verdict as pytest's outcome (JUnit, exit status): fail/error fail, not-testable skips."""
+    if result.verdict in report.FAILING:
         rep.outcome = "failed"
-        rep.longrepr = f"{verdict}: {result.reason}\nrequirement ({result.spec}): {row.quote}" + (
+        rep.longrepr = f"{result.verdict}: {result.reason}\nrequirement ({result.spec}): {result.requirement}" + (
             f"\nwire log: {result.wire_log}" if result.wire_log else ""
         )
-    elif verdict == "not-testable":
+    elif result.verdict == "not-testable":
         rep.outcome = "skipped"
-        rep.longrepr = (str(item.path), item.location[1] or 0, f"not-testable: {reason}")
+        rep.longrepr = (str(item.path), item.location[1] or 0, f"not-testable: {result.reason}")
     else:
         rep.outcome = "passed"
         rep.longrepr = None
 
 
-def _write_wire(state: RunState, check_id: str, harness: Harness) -> str | None:
-    text = harness.wire()
-    if not text:
-        return None
-    folder = state.out / "wire"
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{report.safe_name(check_id)}.log"
-    (folder / name).write_text(state.config.redactor().scrub(text) + "\n", "utf-8")
-    return f"wire/{name}"
+# --- violations seen during one check that break another check's rule (see attribution) -----------------------
+
+
+def _collect_sightings(state: RunState, check_id: str, harness: Harness) -> None:
+    found = attribution.foreign(harness.requirement, harness.recorded())
+    if not found:
+        return
+    scrub = state.config.redactor().scrub
+    own = next((r for r in reversed(state.results) if r.id == check_id), None)
+    wire = own.wire_log if own and own.wire_log else reporters.write_wire(state.out, check_id, scrub(harness.wire()))
+    for label, v in found:
+        sighting = Sighting(v.rule, scrub(v.detail), check_id, label, wire)
+        why = agentcore.deviation(v.rule, [v.exchange]) if state.target.front is not None else None
+        if why or attribution.resolve(v.rule) is None:
+            state.notes.append(attribution.note(v.rule, [sighting], why or "no such check in the catalogue"))
+        else:
+            state.sightings.append(sighting)
+
+
+def _take_sightings(state: RunState, check_id: str) -> list[Sighting]:
+    taken = [s for s in state.sightings if s.check == check_id]
+    state.sightings = [s for s in state.sightings if s.check != check_id]
+    return taken
+
+
+def _settle_sightings(session: pytest.Session, state: RunState) -> None:
+    """Sightings no check took when it ran: those of checks that had already reported amend their verdicts (and
+    the run's exit status); those of checks without a verdict here, or not applying to the target, become notes."""
+    results = {r.id: r for r in state.results}
+    for check_id in dict.fromkeys(s.check for s in state.sightings):
+        sightings = _take_sightings(state, check_id)
+        result = results.get(check_id)
+        why = _applicability(state, catalogue.get(check_id)) if result else "not selected in this run"
+        if why:
+            state.notes.append(attribution.note(check_id, sightings, why))
+            continue
+        attribution.amend(result, sightings, state.strict)
+        reporters.amend_reported(session.config, result)
+        if result.verdict in report.FAILING and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
@@ -521,26 +543,13 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
     return report.outcome, "", ""  # no progress letters: the plugin prints one line per check
 
 
-class ConsoleReporter:
-    """One line per check, printed from the log report (after the test's output capture has ended)."""
-
-    def __init__(self, config: pytest.Config, state: RunState) -> None:
-        self.config = config
-        self.state = state
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        result = self.state.lines.pop(report.nodeid, None) if report.when == "teardown" else None
-        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
-        if result is not None and terminal is not None:
-            terminal.ensure_newline()
-            terminal.write_line(console_line(result))
-
-
 def _stop_server(state: RunState) -> None:
     if state.server is not None:
         state.server.stop()
 
 
+# tryfirst: before the JUnit plugin writes its file, so that a verdict amended here is in it.
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(STATE, None)
     if state is None or state.probe is None:
@@ -569,6 +578,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     late = [r for r in state.results if r.reason and r.reason.startswith("not run: the run's time limit")]
     if late:
         state.notes.append(f"the time limit of {state.time_limit:g}s was reached: {len(late)} check(s) not run")
+    _settle_sightings(session, state)
     run = report.RunInfo(
         harness={"name": "mcp-harness", "version": __version__, "run_id": state.config.run_id},
         target=state.target.url or "",
@@ -582,7 +592,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     )
     report.write_results(state.out, run, state.results)
     report.write_summary(state.out, run, state.results)
-    _allure_environment(session.config, run)
+    reporters.allure_environment(session.config, run)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line("")
@@ -601,23 +611,6 @@ def _transport_counters(state: RunState) -> dict[str, int]:
     if state.target.auth is not None and state.target.auth.token is not None:
         counters["token_refreshes"] = state.target.auth.refreshes
     return counters
-
-
-def _allure_environment(config: pytest.Config, run: report.RunInfo) -> None:
-    """Allure's Environment panel: what ran against what."""
-    folder = getattr(config.option, "allure_report_dir", None)
-    if not folder:
-        return
-    lines = [
-        f"target={report.public_url(run.target)}",
-        f"protocol_version={run.protocol_version}",
-        f"requested_version={run.requested_version}",
-        f"mcp_harness={run.harness['version']}",
-        f"run_id={run.harness['run_id']}",
-        f"strict={str(run.strict).lower()}",
-    ]
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    (Path(folder) / "environment.properties").write_text("\n".join(lines) + "\n", "utf-8")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

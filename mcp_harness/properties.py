@@ -172,9 +172,7 @@ class Runner:
 
     def _drop_clients(self) -> None:
         for c in self.clients:
-            c.close()
-            if c in self.h.clients:
-                self.h.clients.remove(c)
+            self.h.release(c)  # its violations are kept for attribution; its sessions leave the wire log
         self.clients.clear()
 
     def fail(self, message: str) -> NoReturn:

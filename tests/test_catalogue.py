@@ -66,3 +66,22 @@ def test_the_readme_table_of_checks_lists_every_check() -> None:
     ids = {r.id for r in catalogue.CATALOGUE}
     assert ids - named == set(), "checks the README's table does not list"
     assert named - ids <= {"sampling.tools"}, "ids in the README's table that are no check (a capability is allowed)"
+
+
+def rules_the_core_emits() -> set[str]:
+    """Every rule id core.py passes to `Session._violation` (its second argument), as written in the source."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse((ROOT / "mcp_harness" / "core.py").read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "_violation":
+            rule = node.args[1]
+            assert isinstance(rule, ast.Constant) and isinstance(rule.value, str), f"line {node.lineno}: not a literal"
+            found.add(rule.value)
+    return found
+
+
+def test_every_rule_the_core_emits_is_a_check() -> None:
+    """A violation names the check that judges it, so that it reaches that check's verdict wherever it is seen."""
+    rules = rules_the_core_emits()
+    assert {"schema.server-messages", "jsonrpc.response.same-id", "jsonrpc.request.id-unique"} <= rules
+    assert rules - set(catalogue.BY_ID) == set(), "rule ids the core emits that are no check in the catalogue"
+    assert all(catalogue.BY_ID[r].kind == "check" for r in rules), "a violation must be able to fail its check"

@@ -228,7 +228,7 @@ def test_non_json_sse_data_is_a_violation() -> None:
     s = initialized_session()
     ex = s.request("tools/list")
     answer(s, ex, b"data: {not json\n\n")
-    assert [v.rule for v in s.violations] == ["jsonrpc.message.jsonrpc-2"]
+    assert [v.rule for v in s.violations] == ["schema.server-messages"]
 
 
 @settings(max_examples=100, deadline=None)

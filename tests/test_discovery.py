@@ -24,7 +24,7 @@ ROUND_TRIP_MUTANTS = sorted(
     for name, m in MUTANTS.items()
     if m.check.split(".")[0] in ("elicitation", "sampling", "progress", "cancellation")
     or m.check.startswith(("transport.resume.", "transport.sse.", "lifecycle.operation.", "property.malformed."))
-    or m.check == "property.jsonrpc.error-codes"
+    or m.check in ("property.jsonrpc.error-codes", "jsonrpc.request.id-unique")
 )
 
 

@@ -158,3 +158,50 @@ def test_a_json_mode_call_has_no_stream_to_resume(tmp_path: Path, server_factory
     run = run_harness(tmp_path, "--url", server.url, "--check", "transport.resume.*")
     assert set(run.verdicts.values()) == {"not-testable"}, run.stdout
     assert all("not with an SSE stream" in c["reason"] for c in run.results["checks"])
+
+
+# --- violations seen during another check reach that check's verdict (mcp_harness/attribution.py) ---
+
+
+def test_a_violation_seen_during_one_check_fails_the_check_of_its_rule(tmp_path: Path, server_factory) -> None:
+    """Only a session that elicits sees this mutant's schema-invalid elicitation/create; schema.server-messages's
+    own session elicits nothing, yet the violation seen during the earlier check fails it, with that evidence."""
+    server = server_factory(mutant="elicitation-nested-schema")
+    checks = ("--check", "transport.sse.related-messages", "--check", "schema.server-messages")
+    run = run_harness(tmp_path, "--url", server.url, *checks)
+    assert run.code == 1, run.stdout + run.stderr
+    assert run.verdicts == {"transport.sse.related-messages": "pass", "schema.server-messages": "fail"}, run.stdout
+    failed = next(c for c in run.results["checks"] if c["id"] == "schema.server-messages")
+    assert "seen during transport.sse.related-messages" in failed["reason"], failed
+    assert failed["wire_log"] == "wire/transport.sse.related-messages.log"
+    assert "elicitation/create" in (tmp_path / failed["wire_log"]).read_text()
+
+
+def test_a_violation_seen_after_its_check_ran_amends_that_verdict(tmp_path: Path, server_factory) -> None:
+    """transport.session.isolation runs first and passes on its own sessions; the stray progress notification the
+    later schema.server-messages check receives (a token no session sent) turns it into a failure, in results.json,
+    JUnit and the exit status."""
+    server = server_factory(mutant="progress-unrequested")
+    checks = ("--check", "transport.session.isolation", "--check", "schema.server-messages")
+    run = run_harness(tmp_path, "--url", server.url, *checks)
+    assert run.code == 1, run.stdout + run.stderr
+    assert run.verdicts == {"transport.session.isolation": "fail", "schema.server-messages": "pass"}, run.stdout
+    failed = next(c for c in run.results["checks"] if c["id"] == "transport.session.isolation")
+    assert "'unasked'" in failed["reason"] and "seen during schema.server-messages" in failed["reason"], failed
+    cases = {c.get("name"): c for c in ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")}
+    assert cases["transport.session.isolation"].find("failure") is not None
+    assert cases["schema.server-messages"].find("failure") is None
+
+
+def test_a_violation_of_an_unselected_check_is_in_the_notes(tmp_path: Path, server_factory) -> None:
+    """Every initialize result of this mutant breaks the schema; with schema.server-messages not selected, what the
+    selected check saw is listed in the run's notes, pointing to its wire log."""
+    server = server_factory(mutant="init-no-capabilities")
+    run = run_harness(tmp_path, "--url", server.url, "--check", "ping.respond.prompt-empty")
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.verdicts == {"ping.respond.prompt-empty": "pass"}
+    notes = [n for n in run.results["notes"] if n.split(" (")[0].endswith("violation(s) of schema.server-messages")]
+    assert len(notes) == 1, run.results["notes"]
+    assert "not selected in this run" in notes[0] and "seen during ping.respond.prompt-empty" in notes[0]
+    assert "wire log wire/ping.respond.prompt-empty.log" in notes[0]
+    assert "capabilities" in (tmp_path / "wire" / "ping.respond.prompt-empty.log").read_text()
