@@ -4,6 +4,7 @@
 #                    [OUT=DIR] [CHECKS=id,id] [PYTEST_ARGS='…'] [BASELINE=FILE [STRICT_BASELINE=1]]
 #                    [COMPARE=OLD/results.json] [PROPERTY_BUDGET=25:4] [SEED=N] [PROPERTY_MALFORMED=0]
 #                    [PROPERTY_OVERSIZED=1] [PROPERTY_RATE=N] [PROPERTY_CALL_TIMEOUT=S] [TIME_LIMIT=S]
+#                    [EXCHANGE_TIMEOUT=S] [MAX_MESSAGE_SIZE=BYTES]
 #   make test | lint | format | serve [PORT=8000] [IDLE_TIMEOUT=S] | clean
 #   make interop [URL=…]   the official conformance suite (Node 22, cached in .cache/interop/) + the Python SDK client
 #   make load [URL=…] [PROFILE=…] [SCENARIO=…] [SHAPE=…] [USERS=N] [RATE=N] [DURATION=30s] [PROCESSES=N]
@@ -31,7 +32,8 @@ CONFORMANCE_ARGS = $(if $(URL),--url '$(URL)') $(if $(PROFILE),--profile '$(PROF
 	$(if $(PROPERTY_BUDGET),--property-budget '$(PROPERTY_BUDGET)') $(if $(SEED),--seed '$(SEED)') \
 	$(if $(filter 0 no false,$(PROPERTY_MALFORMED)),--no-property-malformed) \
 	$(if $(filter 1 yes true,$(PROPERTY_OVERSIZED)),--property-oversized) $(if $(PROPERTY_RATE),--property-rate '$(PROPERTY_RATE)') \
-	$(if $(PROPERTY_CALL_TIMEOUT),--property-call-timeout '$(PROPERTY_CALL_TIMEOUT)') $(if $(TIME_LIMIT),--time-limit '$(TIME_LIMIT)')
+	$(if $(PROPERTY_CALL_TIMEOUT),--property-call-timeout '$(PROPERTY_CALL_TIMEOUT)') $(if $(TIME_LIMIT),--time-limit '$(TIME_LIMIT)') \
+	$(if $(EXCHANGE_TIMEOUT),--exchange-timeout '$(EXCHANGE_TIMEOUT)') $(if $(MAX_MESSAGE_SIZE),--max-message-size '$(MAX_MESSAGE_SIZE)')
 
 LOAD_ARGS = $(if $(URL),--url '$(URL)') $(if $(PROFILE),--profile '$(PROFILE)') \
 	$(if $(SCENARIO),--scenario '$(SCENARIO)') $(if $(SHAPE),--shape '$(SHAPE)') \

@@ -153,6 +153,7 @@ class MCPUser(FastHttpUser):
             idle_timeout=TARGET.idle_timeout or (TARGET.front.idle_timeout if TARGET.front else None),
             auth=TARGET.auth,
             front=TARGET.front,
+            limits=TARGET.limits,
         )
         self.mcp = LocustClient(self.client, config)
 

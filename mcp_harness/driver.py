@@ -51,6 +51,8 @@ class ClientConfig:
     # After a 404 to our session id: initialize again and send the request once more (policy.reopens). Off for
     # conformance, whose checks judge the 404; the scenarios' wire comparison turns it on, as load runs have it.
     reinitialize: bool = False
+    limits: policy.Limits = field(default_factory=policy.Limits)  # each exchange's deadline and size caps
+    health: policy.Health = field(default_factory=policy.Health)  # shared by copies of this config: one per run
 
     @property
     def identity(self) -> policy.Identity:
@@ -171,44 +173,77 @@ class Conversation:
         goes on to the end of the stream, or stops, dropping the connection, as soon as `stop_when(exchange)`
         holds; in those two modes a stream quiet for one read timeout (or `quiet` seconds) has said all it will
         (not an error: the caller judges what came). A stream that ends before any response is resumed with
-        GET + Last-Event-ID, as 2025-11-25 servers may require. With `deadline` (seconds), a response not read by
-        then raises Overdue, however many bytes kept coming: the caller decides whether to cancel the request.
+        GET + Last-Event-ID, as 2025-11-25 servers may require.
+
+        Every exchange is bounded (policy.Limits): by `deadline` seconds, else the exchange timeout, however many
+        bytes keep coming — past it a response still awaited raises Overdue (the caller decides whether to
+        cancel the request), a stream read on just ends; and by the size caps, past which it is cut off
+        (HarnessError). An answer that carries nothing awaited (to a notification, a reply, a DELETE) is only
+        drained briefly.
         """
+        limits = self.client.config.limits
+        if refused := self.client.config.health.admit():
+            raise self._error(exchange, refused)
         self.client.before_send(exchange)
         self._feed(self._call_core(self.core.sent, exchange))
         dropped = False
-        wait = self.client.config.timeout if quiet is None else min(quiet, self.client.config.timeout)
-        ends = None if deadline is None else time.monotonic() + deadline
-        if deadline is not None:
-            wait = min(wait, deadline)
+        budget = limits.exchange_timeout if deadline is None else deadline
+        wait = min(self.client.config.timeout if quiet is None else quiet, self.client.config.timeout, budget)
+        ends = time.monotonic() + budget
+        awaiting = stop_at_response and stop_when is None and exchange.request_id is not None
         try:
             with self._response(exchange, timeout=httpx.Timeout(self.client.config.timeout, read=wait)) as response:
                 self._feed(self._call_core(self.core.receive_start, exchange, response.status_code, response.headers))
+                if not policy.awaits_body(exchange):
+                    ends = min(ends, time.monotonic() + policy.DRAIN_S)
                 for chunk in _chunks(response):
                     self._feed(self._call_core(self.core.receive_data, exchange, chunk))
+                    if reason := limits.oversize(exchange):
+                        raise self._cut(exchange, reason)
                     if stop_when is not None and stop_when(exchange):
                         dropped = True
                         self.wire.note(f"the harness drops the connection of #{exchange.number}")
                         break
                     if stop_at_response and exchange.request_id is not None and self._answered(exchange):
                         break
-                    if ends is not None and time.monotonic() >= ends:
-                        raise self._overdue(exchange, deadline or 0.0)
+                    if time.monotonic() >= ends:
+                        if awaiting:
+                            raise self._overdue(exchange, budget)
+                        dropped = self._ended(exchange, budget)
+                        break
             self._feed(self._call_core(self.core.receive_end, exchange))
         except httpx.TimeoutException as e:
-            if ends is not None and time.monotonic() >= ends - 0.05:
-                raise self._overdue(exchange, deadline or 0.0) from None
-            if stop_at_response and stop_when is None:
+            if time.monotonic() >= ends - 0.05:
+                if awaiting:
+                    raise self._overdue(exchange, budget) from None
+                dropped = self._ended(exchange, budget)
+            elif stop_at_response and stop_when is None:
                 what = f"timed out after {self.client.config.timeout:g}s ({type(e).__name__})"
                 raise self._error(exchange, what) from None
-            # Reading on past the response, or until a condition: a stream gone quiet has said all it will.
-            self.wire.note(f"#{exchange.number} quiet for {wait:g}s; the harness stops reading")
+            else:  # reading on past the response, or until a condition: a stream gone quiet has said all it will
+                self.wire.note(f"#{exchange.number} quiet for {wait:g}s; the harness stops reading")
             self._feed(self._call_core(self.core.receive_end, exchange))
         except httpx.HTTPError as e:
             raise self._error(exchange, f"{type(e).__name__}: {e}") from None
         if not dropped and exchange.resumes is None:
             self._resume(exchange)
         return exchange
+
+    def _ended(self, exchange: core.Exchange, budget: float) -> bool:
+        """A stream read on (or an answer drained) reached its time: it ends here, not as an error."""
+        if policy.awaits_body(exchange):
+            self.wire.note(f"#{exchange.number} still open after its {budget:g}s deadline; the harness stops reading")
+        else:
+            exchange.cut = "drained: its body carries nothing awaited"
+            self.wire.note(f"#{exchange.number}: its body carries nothing awaited; the harness stops reading it")
+        return True
+
+    def _cut(self, exchange: core.Exchange, reason: str) -> HarnessError:
+        """Cut the exchange off at a size cap: keep an excerpt, say why (the caller's check reports it)."""
+        exchange.cut = reason
+        del exchange.body[policy.KEPT_BYTES :]
+        self._feed(self._call_core(self.core.receive_end, exchange))
+        return self._error(exchange, f"cut off: {reason}")
 
     @contextlib.contextmanager
     def _response(self, exchange: core.Exchange, **kwargs: Any) -> Iterator[httpx.Response]:
@@ -225,6 +260,7 @@ class Conversation:
                     response.status_code, response.headers.get("content-type"), response.read, http.headers
                 )
                 if retry is None:
+                    client.config.health.answered()
                     yield response
                     return
             self.wire.note(retries.note(exchange.number, retry))
@@ -235,6 +271,8 @@ class Conversation:
         return exchange.request_id in self.core.responses
 
     def _error(self, exchange: core.Exchange, what: str) -> HarnessError:
+        if exchange.status is None and not what.startswith("not sent"):
+            self.client.config.health.unanswered(what)
         method = (exchange.message or {}).get("method", exchange.purpose)
         text = f"{exchange.http.method} {method}: {what}"
         self.wire.note(text)
@@ -243,7 +281,10 @@ class Conversation:
     def _overdue(self, exchange: core.Exchange, deadline: float) -> Overdue:
         self.wire.note(f"#{exchange.number} not answered within its {deadline:g}s deadline; the harness stops reading")
         self._feed(self._call_core(self.core.receive_end, exchange))
-        return Overdue(f"no response within {deadline:g}s")
+        method = (exchange.message or {}).get("method", exchange.purpose)
+        comments = exchange.sse.comments if exchange.sse is not None else 0
+        came = f"{exchange.received} bytes" + (f", {comments} SSE comments" if comments else "")
+        return Overdue(f"{method}: no response within the {deadline:g}s deadline ({came} came meanwhile)")
 
     def _resume(self, exchange: core.Exchange) -> None:
         """The stream ended before its response: come back with GET + Last-Event-ID, as the core decides."""
@@ -324,12 +365,20 @@ class Conversation:
             with self._response(exchange) as response:
                 self._feed(self._call_core(self.core.receive_start, exchange, response.status_code, response.headers))
                 if core.media_type(response.headers.get("content-type")) != core.SSE:
-                    response.read()
-                    self._feed(self._call_core(self.core.receive_data, exchange, response.content))
+                    self._drain(exchange, response)
         except httpx.HTTPError as e:
             raise self._error(exchange, f"{type(e).__name__}: {e}") from None
         self._feed(self._call_core(self.core.receive_end, exchange))
         return exchange
+
+    def _drain(self, exchange: core.Exchange, response: httpx.Response) -> None:
+        """Read a body that carries nothing awaited, within policy.DRAIN_S and policy.DRAIN_BYTES."""
+        ends = time.monotonic() + policy.DRAIN_S
+        for chunk in _chunks(response):
+            self._feed(self._call_core(self.core.receive_data, exchange, chunk))
+            if exchange.received > policy.DRAIN_BYTES or time.monotonic() >= ends:
+                exchange.cut = "drained: its body carries nothing awaited"
+                break
 
     def open_stream(self) -> Stream:
         """Open the session's GET stream, read by a background thread until closed."""
@@ -394,6 +443,11 @@ class Stream(threading.Thread):
                 self.opened.set()
                 for chunk in _chunks(r):
                     conv._feed(conv._call_core(conv.core.receive_data, ex, chunk))
+                    if reason := conv.client.config.limits.oversize(ex):
+                        ex.cut = reason
+                        self.error = f"cut off: {reason}"
+                        conv.wire.note(f"GET stream #{ex.number} cut off: {reason}")
+                        break
         except (httpx.HTTPError, RuntimeError) as e:
             if not self._stopping:
                 self.error = f"{type(e).__name__}: {e}"

@@ -71,6 +71,10 @@ class ProtocolViolation(Exception):
     """The server broke a protocol rule (the message is the rule id)."""
 
 
+class CutOff(Exception):
+    """An answer passed a size cap (the message says which); the step fails with it."""
+
+
 class ScenarioError(Exception):
     """A step failed in a way the scenario cannot go on from; the failure has already been reported."""
 
@@ -132,6 +136,7 @@ class LoadConfig:
     auth: Auth | None = None
     front: agentcore.Front | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    limits: policy.Limits = field(default_factory=policy.Limits)  # size caps (the step timeout is its deadline)
 
 
 class LocustClient:
@@ -447,6 +452,8 @@ class LoadConversation:
         except TimeoutError:
             if timer is not None:
                 error = StepError("TimeoutError")
+        except CutOff as e:
+            error = StepError(f"cut off: {e}")
         except NETWORK_ERRORS as e:
             error = StepError(type(e).__name__)
         finally:
@@ -513,13 +520,25 @@ class LoadConversation:
 
     def _read(self, ex: core.Exchange, response: HTTPSocketPoolResponse) -> int:
         """Read to the end of the body. A stream the server keeps open after its response is closed: a POST's
-        after `linger` seconds (counted), a resumed one (GET) at once, as servers may keep those open."""
+        after `linger` seconds (counted), a resumed one (GET) at once, as servers may keep those open. An answer
+        that carries nothing awaited is drained briefly; one past a size cap is cut off (policy.Limits). The
+        step's deadline (its gevent.Timeout) bounds the rest, however many bytes keep coming."""
         received = 0
         linger: gevent.Timeout | None = None
+        limits = self.client.config.limits
+        drain_until = None if policy.awaits_body(ex) else time.monotonic() + policy.DRAIN_S
         try:
             while chunk := read_some(response):
                 received += len(chunk)
                 self._feed(self.core.receive_data(ex, chunk))
+                if reason := limits.oversize(ex):
+                    ex.cut = reason
+                    del ex.body[policy.KEPT_BYTES :]
+                    self._feed(self.core.receive_end(ex))
+                    raise CutOff(reason)
+                if drain_until is not None and (time.monotonic() >= drain_until or ex.received > policy.DRAIN_BYTES):
+                    ex.cut = "drained: its body carries nothing awaited"
+                    break
                 if linger is None and not response.message_complete and self._answered(ex.stream):
                     if ex.resumes is not None:
                         break

@@ -19,13 +19,102 @@ Retries below the session resend the *same* request bytes, re-signed:
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from mcp_harness import __version__, agentcore, core
 from mcp_harness.auth import Auth
 
 MAX_RESUMPTIONS = 5  # GET + Last-Event-ID attempts for one request's stream
+MiB = 1024 * 1024
+DEFAULT_EXCHANGE_TIMEOUT = 60.0  # seconds for one whole exchange: headers, body, stream to the awaited message
+DEFAULT_MAX_MESSAGE = 16 * MiB  # one SSE event or one JSON body
+DEFAULT_MAX_EXCHANGE = 64 * MiB  # everything one exchange may bring
+DRAIN_S = 1.0  # an answer that carries nothing awaited (to a notification, a reply, a DELETE) is read this long …
+DRAIN_BYTES = 64 * 1024  # … and this far, then dropped
+KEPT_BYTES = 4096  # of a body cut off at a size cap, kept for the report
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one exchange may cost, whatever the server sends: a stream of keep-alives, a trickled body
+    or an endless event ends by the deadline or at the size cap, and the exchange is cut off (the driver says
+    why). A slow tool's call gets a longer deadline from its caller."""
+
+    exchange_timeout: float = DEFAULT_EXCHANGE_TIMEOUT
+    max_message: int = DEFAULT_MAX_MESSAGE
+    max_exchange: int = DEFAULT_MAX_EXCHANGE
+
+    def oversize(self, exchange: core.Exchange) -> str | None:
+        """Why `exchange` must be cut off now, or None."""
+        if exchange.received > self.max_exchange:
+            return f"the answer passed {_size(self.max_exchange)} (the exchange size cap)"
+        pending = exchange.sse.pending if exchange.sse is not None else len(exchange.body)
+        if pending > self.max_message:
+            what = "one SSE event" if exchange.sse is not None else "the body"
+            return f"{what} passed {_size(self.max_message)} (the message size cap)"
+        return None
+
+
+@dataclass
+class Health:
+    """Whether the server answers at all, shared by every client of a run: after `threshold` exchanges in a row
+    got no HTTP response (refused, reset, or silent past the read timeout), requests fail at once instead of each
+    waiting for its timeout, except one trial every `trial_every` seconds; any answer restores it. A server that
+    died or went silent mid-run so costs seconds, not a timeout per request, and every check still ends."""
+
+    threshold: int = 3
+    trial_every: float = 30.0
+    failures: int = 0
+    last: str = ""
+    _trial: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def admit(self) -> str | None:
+        """None when a request may go out; else why not."""
+        with self._lock:
+            if self.failures < self.threshold:
+                return None
+            now = time.monotonic()
+            if now - self._trial >= self.trial_every:
+                self._trial = now
+                return None
+            return (
+                f"not sent: the server stopped answering ({self.failures} exchanges in a row got no response; "
+                f"last: {self.last})"
+            )
+
+    def answered(self) -> None:
+        with self._lock:
+            self.failures = 0
+
+    def unanswered(self, what: str) -> None:
+        with self._lock:
+            self.failures += 1
+            self.last = what
+            if self.failures == self.threshold:
+                self._trial = time.monotonic()
+
+
+def limits_with_message_size(limits: Limits, size: int) -> Limits:
+    """The limits with another message cap (the exchange cap stays at least four messages)."""
+    return replace(limits, max_message=size, max_exchange=max(limits.max_exchange, 4 * size))
+
+
+def awaits_body(exchange: core.Exchange) -> bool:
+    """Whether the answer's body may carry what the caller waits for: a request's response (and the stream of
+    server messages with it), a GET stream. An answer to a notification, to one of our replies or to a DELETE
+    says everything in its status; its body is drained briefly (DRAIN_S, DRAIN_BYTES) and dropped."""
+    if exchange.http.method == "DELETE" or exchange.purpose in ("notification", "response", "delete"):
+        return False
+    message = exchange.message  # a check's own notification (purpose "raw") is judged by its status too
+    return not (exchange.purpose == "raw" and isinstance(message, dict) and "method" in message and "id" not in message)
+
+
+def _size(n: int) -> str:
+    return f"{n / MiB:g} MiB" if n >= MiB else f"{n} bytes"
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ is documented in PROFILE_KEYS, which README.md mirrors; an unknown key or a bad 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tomllib
@@ -44,7 +45,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from mcp_harness import agentcore
+from mcp_harness import agentcore, policy
 from mcp_harness.auth import Auth, AuthError, SigV4, TokenSource
 from mcp_harness.core import LATEST_VERSION, STATEFUL_VERSIONS
 
@@ -55,6 +56,10 @@ PROFILE_KEYS: dict[str, str] = {
     "stateful": "boolean: the target must issue session ids (a missing id then fails)",
     "idle_timeout": "number > 0: the target's session idle timeout in seconds; enables the expiry checks",
     "timeout": "number > 0: seconds to wait for each read (default 10)",
+    "exchange_timeout": "number > 0: seconds one whole exchange may take, however many bytes keep coming "
+    f"(default {policy.DEFAULT_EXCHANGE_TIMEOUT:g})",
+    "max_message_size": "integer > 0: bytes one SSE event or JSON body may have before the exchange is cut off "
+    f"(default {policy.DEFAULT_MAX_MESSAGE})",
     "ca_bundle": "string: path of a CA bundle (PEM) for TLS verification",
     "insecure": "boolean: skip TLS verification (staging only)",
     "headers": "table of string values sent with every request; ${ENV_VAR} is replaced from the environment",
@@ -171,6 +176,7 @@ class Target:
     stateful: bool | None = None
     idle_timeout: float | None = None
     timeout: float = 10.0
+    limits: policy.Limits = field(default_factory=policy.Limits)  # each exchange's deadline and size caps
     ca_bundle: str | None = None
     insecure: bool = False
     headers: dict[str, str] = field(default_factory=dict)
@@ -353,6 +359,12 @@ def _number(value: Any, key: str) -> float:
     return float(value)
 
 
+def _size(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ProfileError(f"{key}: expected a number of bytes > 0, got {value!r}")
+    return value
+
+
 def _positive(value: Any, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise ProfileError(f"{key}: expected a number > 0, got {value!r}")
@@ -501,6 +513,10 @@ def load_profile(path: str | Path, target: Target | None = None) -> Target:
             target.idle_timeout = _number(value, key)
         elif key == "timeout":
             target.timeout = _number(value, key)
+        elif key == "exchange_timeout":
+            target.limits = dataclasses.replace(target.limits, exchange_timeout=_number(value, key))
+        elif key == "max_message_size":
+            target.limits = policy.limits_with_message_size(target.limits, _size(value, key))
         elif key == "ca_bundle":
             target.ca_bundle = _string(value, key)
         elif key == "insecure":

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from mcp_harness import catalogue, core, instances, report
+from mcp_harness import catalogue, core, instances, policy, report
 from mcp_harness.driver import Client, ClientConfig, Conversation, HarnessError
 from mcp_harness.profile import (
     DEFAULT_CALL_TIMEOUT,
@@ -132,6 +132,24 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         {"type": float, "metavar": "SECONDS", "help": "the target's session idle timeout (enables the expiry check)"},
     ),
     (("--timeout",), {"type": float, "metavar": "SECONDS", "help": "seconds to wait for each read (default 10)"}),
+    (
+        ("--exchange-timeout",),
+        {
+            "type": float,
+            "metavar": "SECONDS",
+            "help": "seconds one whole exchange may take, however many bytes keep coming "
+            f"(default {policy.DEFAULT_EXCHANGE_TIMEOUT:g})",
+        },
+    ),
+    (
+        ("--max-message-size",),
+        {
+            "type": int,
+            "metavar": "BYTES",
+            "help": f"bytes one SSE event or JSON body may have; past it the exchange is cut off "
+            f"(default {policy.DEFAULT_MAX_MESSAGE})",
+        },
+    ),
     (("--ca-bundle",), {"metavar": "FILE", "help": "CA bundle (PEM) for TLS verification"}),
     (("--insecure",), {"action": "store_true", "default": False, "help": "skip TLS verification"}),
     (("--strict",), {"action": "store_true", "default": False, "help": "record SHOULD-level violations as fail"}),
@@ -229,6 +247,14 @@ def build_target(option: Any) -> Target:
         if option.timeout <= 0:
             raise ProfileError("--timeout: expected a number of seconds > 0")
         target.timeout = option.timeout
+    if option.exchange_timeout is not None:
+        if not option.exchange_timeout > 0:
+            raise ProfileError("--exchange-timeout: expected a number of seconds > 0")
+        target.limits = dataclasses.replace(target.limits, exchange_timeout=option.exchange_timeout)
+    if option.max_message_size is not None:
+        if option.max_message_size <= 0:
+            raise ProfileError("--max-message-size: expected a number of bytes > 0")
+        target.limits = policy.limits_with_message_size(target.limits, option.max_message_size)
     if option.ca_bundle:
         target.ca_bundle = option.ca_bundle
     if option.insecure:
@@ -273,6 +299,7 @@ def client_config(target: Target, run_id: str) -> ClientConfig:
         url=target.url or "",
         headers=target.headers,
         timeout=target.timeout,
+        limits=target.limits,
         ca_bundle=target.ca_bundle,
         insecure=target.insecure,
         requested_version=target.spec_version,

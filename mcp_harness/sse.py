@@ -31,6 +31,12 @@ class SSEDecoder:
         self.comments: int = 0  # comment lines seen (keep-alives)
         self._reset_stream()
 
+    @property
+    def pending(self) -> int:
+        """Characters held for an event not yet dispatched (its data lines and the unterminated line): what a
+        caller bounds, since a stream that never ends a line would otherwise grow this without limit."""
+        return sum(map(len, self._partial)) + sum(map(len, self._data))
+
     def _reset_stream(self) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._at_start = True  # a BOM may still come

@@ -201,16 +201,20 @@ def test_time_limit_reports_the_checks_not_run_as_errors(tmp_path: Path) -> None
 
 
 def test_server_that_stops_answering_times_out_and_the_run_ends(tmp_path: Path, server_factory) -> None:
-    # Two probes (the command's, the plugin's: initialize, initialized, DELETE each) and one check's initialize pass.
+    """A server that goes silent mid-run costs a few read timeouts, not one per request: after three exchanges in a
+    row got no answer the rest fail at once (policy.Health), every check still ends with a reason."""
+    # The probe (initialize, initialized, DELETE) and the first checks' requests are answered; then silence.
     server = server_factory(extra_args=("--hang-after", "7"))
-    run = run_harness(tmp_path, "--url", server.url, "--timeout", "1", "--time-limit", "15", "--check", "transport.*")
+    run = run_harness(tmp_path, "--url", server.url, "--timeout", "1", "--time-limit", "60", "--check", "transport.*")
     assert run.code == 1, run.stdout + run.stderr
     checks = run.results["checks"]
     assert {c["id"] for c in checks} == {i for i in catalogue.BY_ID if i.startswith("transport.")}
     errors = [c["reason"] for c in checks if c["verdict"] == "error"]
-    assert len(errors) == len(checks) - 1  # all but the expiry check, not-testable without an idle timeout
-    assert any("timed out after 1s" in r for r in errors) and any("time limit of 15s" in r for r in errors)
-    assert run.results["duration_s"] < 15 + 10  # the check running at the limit ends within a few reads
+    assert errors and all(r for r in errors)
+    assert any("timed out after 1s" in r for r in errors)
+    assert any("not sent: the server stopped answering" in r for r in errors)
+    assert not any("time limit" in (c["reason"] or "") for c in checks)
+    assert run.results["duration_s"] < 30  # a timeout per request would take well over a minute
 
 
 def test_server_that_stops_answering_after_initialize_is_one_line(tmp_path: Path, server_factory) -> None:
