@@ -71,6 +71,6 @@ def _tied_after(conv: Conversation, cancel: core.Exchange, call: core.Exchange, 
     for kind, ex, m in timeline[start:]:
         if kind != "received" or not isinstance(m, dict) or "method" not in m:
             continue
-        if ex.stream is call or (m.get("params") or {}).get("progressToken") == token:
+        if ex.stream is call or core.as_object(m.get("params")).get("progressToken") == token:
             found.append(str(m["method"]))
     return found

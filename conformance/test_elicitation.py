@@ -50,7 +50,8 @@ def test_elicitation_request_shape(h: Harness) -> None:
     problems = [p for _, m in requests for p in schema_problems(h.version, m.get("params") or {})]
     problems += [v.detail for v in s.core.violations if v.rule == "schema.server-messages" and "Elicit" in v.detail]
     h.require(not problems, "; ".join(problems[:5]))
-    props = sorted((requests[0][1]["params"].get("requestedSchema") or {}).get("properties") or {})
+    schema = core.as_object(core.as_object(requests[0][1].get("params")).get("requestedSchema"))
+    props = sorted(core.as_object(schema.get("properties")))
     h.observe(f"{len(requests)} request(s); properties: {', '.join(props) or 'none'}")
 
 

@@ -59,7 +59,7 @@ def test_no_progress_after_the_result(h: Harness) -> None:
             continue
         if message.get("id") == ex.request_id and "method" not in message:
             answered = True
-        elif answered and (message.get("params") or {}).get("progressToken") == token:
+        elif answered and core.as_object(message.get("params")).get("progressToken") == token:
             after.append(message["params"].get("progress"))
     h.require(answered, "the progress tool call got no result")
     if not s.core.progress.get(token):

@@ -167,7 +167,8 @@ def echoed_versions(h: Harness) -> list[str]:
     for version in STATEFUL_VERSIONS:
         conv = h.session(initialize=False)
         ex = conv.send(conv.core.initialize(version))
-        if ((conv.core.responses.get(ex.request_id) or {}).get("result") or {}).get("protocolVersion") == version:
+        result = core.as_object((conv.core.responses.get(ex.request_id) or {}).get("result"))
+        if result.get("protocolVersion") == version:
             found.append(version)
         conv.close()
     return found or [h.version]
@@ -238,7 +239,8 @@ def session_machine(
             result = response.get("result")
             if method == "ping" and (not isinstance(result, dict) or set(result) - {"_meta"}):
                 return f"ping answered {_json(response)}, not an empty result"
-            if method == "tools/list" and "error" not in response and not isinstance((result or {}).get("tools"), list):
+            listed = core.as_object(result).get("tools")
+            if method == "tools/list" and "error" not in response and not isinstance(listed, list):
                 return f"tools/list answered {_json(response)}: no tools list"
             return None
 

@@ -32,7 +32,7 @@ class Resumption:
 
     def whose(self, message: dict[str, Any], own_responses: int) -> str | None:
         """Which other stream `message` belongs to, or None if it may be the dropped call's own."""
-        token = (message.get("params") or {}).get("progressToken")
+        token = core.as_object(message.get("params")).get("progressToken")
         is_response = "method" not in message and "id" in message
         if (token is not None and token == _token(self.twin)) or (is_response and own_responses > 1):
             return f"another session's call that reused request id {self.dropped.request_id!r}"
@@ -47,7 +47,7 @@ class Resumption:
         token = _token(self.dropped)
         mine, answered = [], False
         for m in self.get.messages:
-            if (m.get("params") or {}).get("progressToken") == token:
+            if core.as_object(m.get("params")).get("progressToken") == token:
                 mine.append(m)
             elif "method" not in m and m.get("id") == self.dropped.request_id and not answered:
                 mine.append(m)

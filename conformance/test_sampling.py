@@ -34,7 +34,7 @@ def test_sampling_request_shape(h: Harness) -> None:
     problems += [v.detail for v in s.core.violations if v.rule == "schema.server-messages" and "Message" in v.detail]
     h.require(not problems, "; ".join(dict.fromkeys(problems)))
     response = s.core.responses.get(ex.request_id) or {}
-    text = result_text(response.get("result") or {}) if "result" in response else repr(response)
+    text = result_text(core.as_object(response.get("result"))) if "result" in response else repr(response)
     reached = "the sampled text reached the tool's result" if SAMPLED in text else f"the tool answered {text[:80]!r}"
     h.observe(f"{len(requests)} request(s) with messages and maxTokens; {reached}")
 
@@ -59,7 +59,7 @@ def test_no_request_for_undeclared_capability(h: Harness) -> None:
         try:
             ex = call_tool(s, spec)
             response = s.core.responses.get(ex.request_id) or {}
-            failed = "error" in response or (response.get("result") or {}).get("isError")
+            failed = "error" in response or core.as_object(response.get("result")).get("isError")
             outcomes.append(f"{role}: the tool answered" + (" with an error" if failed else ""))
         except HarnessError:
             outcomes.append(f"{role}: the tool did not answer within {client.config.timeout:g}s")

@@ -46,7 +46,7 @@ def _is_id(value: Any) -> bool:
     return isinstance(value, (str, int, float)) and not isinstance(value, bool)
 
 
-def _object(value: Any) -> dict[str, Any]:
+def as_object(value: Any) -> dict[str, Any]:
     """A JSON object read from a message, or {} when the server sent another type there."""
     return value if isinstance(value, dict) else {}
 
@@ -274,6 +274,7 @@ class Session:
         self.gone = False  # a request with our session id got 404
         self.pending: dict[Any, Pending] = {}
         self.responses: dict[Any, Message] = {}
+        self.answered_on: dict[Any, Exchange] = {}  # request id → the exchange its response came on
         self.progress: dict[str | int, list[Progress]] = {}
         self.violations: list[Violation] = []
         self.exchanges: list[Exchange] = []
@@ -313,6 +314,7 @@ class Session:
         self.exchanges.clear()
         self.timeline.clear()
         self.responses.clear()
+        self.answered_on.clear()
         for values in self.progress.values():
             values.clear()
 
@@ -544,6 +546,27 @@ class Session:
             events.extend(self._on_notification(exchange, message))
         return events
 
+    def _second_response(self, exchange: Exchange, rid: Any, message: Message) -> Violation | None:
+        """A response for a request already answered, judged by the rule it breaks. On a resumption it was replayed
+        from a stream it did not belong to: the answer first seen on another stream, or a different answer to the
+        same id (another session's, from a store keyed by request id) — unless it is the resumed stream's own
+        answer again, which is no violation (which events follow the Last-Event-ID is the server's to say). The
+        same message on another stream that resumes nothing is a broadcast. Otherwise one request was answered
+        twice."""
+        first = self.answered_on.get(rid)
+        detail = f"a second response for request id {rid!r}"
+        same = message == self.responses[rid]
+        if first is not None and exchange.resumes is not None:
+            if first is not exchange and first.stream is exchange.stream:
+                return None
+            if first is not exchange or not same:
+                replayed = f"{detail}, replayed from another stream"
+                return self._violation(exchange, "transport.resume.no-cross-stream-replay", replayed)
+        elif first is not None and first is not exchange and same:
+            again = f"{detail}, sent again on another stream"
+            return self._violation(exchange, "transport.session.isolation", again)
+        return self._violation(exchange, "jsonrpc.response.same-id", detail)
+
     def _check_schema(self, exchange: Exchange, problems: list[str]) -> list[Event]:
         return [self._violation(exchange, "schema.server-messages", p) for p in problems]
 
@@ -551,11 +574,13 @@ class Session:
         rid = message.get("id")
         pending = self.pending.pop(rid, None) if isinstance(rid, (str, int)) else None
         if pending is None:
-            detail = f"response id {rid!r} matches no request in flight on this session"
             if _is_id(rid) and rid in self.responses:
-                detail = f"a second response for request id {rid!r}"
+                second = self._second_response(exchange, rid, message)
+                return [second] if second else []
+            detail = f"response id {rid!r} matches no request in flight on this session"
             return [self._violation(exchange, "jsonrpc.response.same-id", detail)]
         self.responses[rid] = message
+        self.answered_on[rid] = exchange
         events: list[Event] = []
         if self.validate:
             events += self._check_schema(exchange, schema.validate_response(self.version, message, pending.method))
@@ -593,7 +618,7 @@ class Session:
             reply = self.respond(rid, error=ServerError(-32601, f"Method not found: {method}"))
         else:
             try:
-                reply = self.respond(rid, handler(_object(message.get("params"))))
+                reply = self.respond(rid, handler(as_object(message.get("params"))))
             except ServerError as e:
                 reply = self.respond(rid, error=e)
             except Exception as e:  # params of the wrong shape: the client answers them as such, never crashes
@@ -606,14 +631,15 @@ class Session:
         if self.validate:
             events += self._check_schema(exchange, schema.validate_server_message(self.version, message))
         if message["method"] == "notifications/progress":
-            params = _object(message.get("params"))
+            params = as_object(message.get("params"))
             token = params.get("progressToken")
             if not _is_id(token) or token not in self.progress:
-                events.append(
-                    self._violation(
-                        exchange, "transport.session.isolation", f"progress for token {token!r} this session never sent"
-                    )
-                )
+                # On a resumption it was replayed from another stream (the more precise of the two rules it breaks).
+                stray = f"progress for token {token!r} this session never sent"
+                if exchange.resumes is not None:
+                    events.append(self._violation(exchange, "transport.resume.no-cross-stream-replay", stray))
+                else:
+                    events.append(self._violation(exchange, "transport.session.isolation", stray))
             else:
                 self.progress[token].append(
                     Progress(params.get("progress"), params.get("total"), params.get("message"), exchange)

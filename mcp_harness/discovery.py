@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcp_harness import core
 from mcp_harness.driver import Client, HarnessError
 from mcp_harness.instances import Unsatisfiable, tool_arguments
 from mcp_harness.profile import DEFAULT_TOOLS, Target, ToolSpec
@@ -151,9 +152,10 @@ def _try(conv: Any, tool: dict[str, Any], roles: Roles, wanted: list[str], moder
     token = ex.message["params"]["_meta"]["progressToken"]
     new = [m for kind, _, m in conv.core.timeline[seen:] if kind == "received" and isinstance(m, dict)]
     sent = {m.get("method") for m in new if "method" in m}
-    progress = sum(1 for m in new if (m.get("params") or {}).get("progressToken") == token)
+    progress = sum(1 for m in new if core.as_object(m.get("params")).get("progressToken") == token)
     response = conv.core.responses.get(ex.request_id) or {}
-    outcome = "error" if "error" in response else "isError" if (response.get("result") or {}).get("isError") else "ok"
+    failed = core.as_object(response.get("result")).get("isError")
+    outcome = "error" if "error" in response else "isError" if failed else "ok"
     shown = [s for s in SIGNS.values() if s in sent] + ([f"{progress} progress"] if progress else [])
     roles.called[name] = f"{outcome}, {took:.1f}s" + (f", sent {', '.join(shown)}" if shown else "")
     spec = ToolSpec(name, None)  # arguments built again where the role is used: the same bytes

@@ -18,7 +18,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -135,6 +135,7 @@ class Harness:
         self.version = (state.probe and state.probe.protocol_version) or state.target.spec_version
         self.clients: list[Client] = []
         self.released: list[tuple[str, list[core.Violation]]] = []  # (session label, violations) of released clients
+        self.kept_wire: list[str] = []  # wire logs of released sessions that recorded a violation
         self.message = ""
 
     @property
@@ -146,8 +147,9 @@ class Harness:
         """A new connection pool (sessions opened through it are DELETEd when the check ends)."""
         config = ClientConfig(**{**self.state.config.__dict__, **overrides})
         left = self.state.time_left()
-        if left is not None:  # reads end with the run's time limit (but get at least a second)
+        if left is not None:  # reads and whole exchanges end with the run's time limit (but get at least a second)
             config.timeout = min(config.timeout, max(1.0, left))
+            config.limits = replace(config.limits, exchange_timeout=min(config.limits.exchange_timeout, max(1.0, left)))
         c = Client(config)
         self.clients.append(c)
         return c
@@ -235,6 +237,9 @@ class Harness:
         if client in self.clients:
             self.clients.remove(client)
         self.released += [(conv.wire.label, conv.core.violations) for conv in client.conversations]
+        # The evidence stays: a released session that recorded a violation keeps its wire log (the first few).
+        seen = [conv.wire.render() for conv in client.conversations if conv.core.violations]
+        self.kept_wire += seen[: max(0, attribution.SHOWN - len(self.kept_wire))]
 
     def recorded(self) -> list[tuple[str, core.Violation]]:
         """Every violation the check's sessions recorded, with the session's label."""
@@ -242,7 +247,8 @@ class Harness:
         return [(label, v) for label, found in [*self.released, *live] for v in found]
 
     def wire(self) -> str:
-        return "\n\n".join(conv.wire.render() for c in self.clients for conv in c.conversations)
+        live = [conv.wire.render() for c in self.clients for conv in c.conversations]
+        return "\n\n".join([*self.kept_wire, *live])
 
     def close(self) -> None:
         for c in self.clients:
@@ -505,7 +511,10 @@ def _collect_sightings(state: RunState, check_id: str, harness: Harness) -> None
     wire = own.wire_log if own and own.wire_log else reporters.write_wire(state.out, check_id, scrub(harness.wire()))
     for label, v in found:
         sighting = Sighting(v.rule, scrub(v.detail), check_id, label, wire)
-        why = agentcore.deviation(v.rule, [v.exchange]) if state.target.front is not None else None
+        # Behind the AgentCore front, what follows from its JSON-RPC error inside HTTP 200 (e.g. its id null) is its
+        # known deviation, whichever rule it touches.
+        carried = state.target.front is not None and agentcore.carried_error([v.exchange])
+        why = agentcore.DEVIATION if carried else None
         if why or attribution.resolve(v.rule) is None:
             state.notes.append(attribution.note(v.rule, [sighting], why or "no such check in the catalogue"))
         else:

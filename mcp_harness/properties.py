@@ -788,8 +788,10 @@ def judge_error(call: Call, ex: core.Exchange, request_id: int) -> str | None:
     answer = answers[0]
     if "error" not in answer:
         return f"answered with a result, not error {call.expect}: {json.dumps(answer)[:120]}"
-    code = (answer.get("error") or {}).get("code")
-    problems = [f"answered error {code}, not {call.expect}"] if code != call.expect else []
+    error = answer.get("error")
+    code = error.get("code") if isinstance(error, dict) else None
+    shown_code = code if isinstance(code, int) and not isinstance(code, bool) else f"code {json.dumps(code)}"
+    problems = [f"answered error {shown_code}, not {call.expect}"] if code != call.expect else []
     if answer.get("id") != request_id:
         shown = "null" if answer.get("id") is None else json.dumps(answer.get("id"))
         problems.append(f"the error carries id {shown}, not the request's {request_id}, which was readable")

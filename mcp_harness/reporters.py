@@ -113,7 +113,7 @@ def amend_reported(config: pytest.Config, result: report.CheckResult) -> None:
     terminal = config.pluginmanager.get_plugin("terminalreporter")
     if terminal is not None:
         terminal.ensure_newline()
-        terminal.write_line(console_line(result))
+        terminal.write_line(f"{console_line(result)}  [verdict amended at the end of the run]")
 
 
 def _amend_junit(config: pytest.Config, result: report.CheckResult) -> None:

@@ -217,7 +217,9 @@ def list_tools(conv: SessionAPI) -> dict[str, dict[str, Any]]:
 
 def result_text(result: dict[str, Any]) -> str:
     """The text content of a CallToolResult, joined."""
-    parts = [c.get("text", "") for c in result.get("content", []) if isinstance(c, dict) and c.get("type") == "text"]
+    content = result.get("content")
+    items = content if isinstance(content, list) else []  # a wrong type is the schema check's to name
+    parts = [str(c.get("text", "")) for c in items if isinstance(c, dict) and c.get("type") == "text"]
     return "\n".join(parts) if parts else json.dumps(result)[:200]
 
 

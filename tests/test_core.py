@@ -118,6 +118,33 @@ def test_duplicate_response_is_a_violation() -> None:
     assert [v.detail for v in s.violations] == [f"a second response for request id {ex.request_id!r}"]
 
 
+def test_a_response_sent_again_on_another_stream_is_judged_by_the_rule_it_breaks() -> None:
+    """Replayed on a resumption of another stream, it is a cross-stream replay; on a stream that resumes nothing, a
+    broadcast; on a resumption of its own stream, nothing (which events follow the Last-Event-ID is the server's)."""
+    s = initialized_session()
+    dropped, answered = s.request("tools/call", {"name": "slow"}), s.request("tools/list")
+    msg = {"jsonrpc": "2.0", "id": answered.request_id, "result": {"tools": []}}
+    answer(s, dropped, b"id: d1\ndata: \n\n")  # primed, then dropped before its response
+    answer(s, answered, sse(msg, ids=True))
+    resumed = s.stream("d1")
+    resumed.resumes = dropped
+    answer(s, resumed, sse(msg, ids=True))
+    standalone = s.stream()
+    answer(s, standalone, sse(msg))
+    own = s.stream("e0")
+    own.resumes = answered
+    answer(s, own, sse(msg, ids=True))
+    another = s.stream("d1")  # its own answer, then another session's to the same id (a store keyed by request id)
+    another.resumes = dropped
+    own_answer = {"jsonrpc": "2.0", "id": dropped.request_id, "result": {"content": []}}
+    answer(s, another, sse(own_answer, {**own_answer, "result": {"content": [], "theirs": True}}, ids=True))
+    assert [(v.exchange, v.rule) for v in s.violations] == [
+        (resumed, "transport.resume.no-cross-stream-replay"),
+        (standalone, "transport.session.isolation"),
+        (another, "transport.resume.no-cross-stream-replay"),
+    ]
+
+
 def test_request_ids_unique_across_sessions() -> None:
     a, b = core.Session(), core.Session()
     ids = {a.request("ping").request_id, b.request("ping").request_id, a.request("ping").request_id}
