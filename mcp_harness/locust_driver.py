@@ -488,6 +488,8 @@ class LoadConversation:
             return None if status < 300 or status in (404, 405) else StepError(f"HTTP {status}")
         if status >= 300:
             return StepError(f"HTTP {status}")
+        if ex.purpose in ("notification", "response") and status != 202:  # accepted input: "202 Accepted"
+            return StepError(f"HTTP {status}, not 202")
         if ex.purpose not in REQUESTS:
             return None
         response = self.core.responses.get(ex.request_id)
