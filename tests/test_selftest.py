@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import run_harness
@@ -163,15 +164,20 @@ def test_a_json_mode_call_has_no_stream_to_resume(tmp_path: Path, server_factory
 # --- violations seen during another check reach that check's verdict (mcp_harness/attribution.py) ---
 
 
+def two_checks(tmp_path: Path, server_factory, mutant: str, first: str, second: str) -> tuple[Any, dict]:
+    """Run `first` then `second` against `mutant` (a failing run); the run and the failed check's result."""
+    server = server_factory(mutant=mutant)
+    run = run_harness(tmp_path, "--url", server.url, "--check", first, "--check", second)
+    assert run.code == 1, run.stdout + run.stderr
+    return run, next(c for c in run.results["checks"] if c["verdict"] == "fail")
+
+
 def test_a_violation_seen_during_one_check_fails_the_check_of_its_rule(tmp_path: Path, server_factory) -> None:
     """Only a session that elicits sees this mutant's schema-invalid elicitation/create; schema.server-messages's
     own session elicits nothing, yet the violation seen during the earlier check fails it, with that evidence."""
-    server = server_factory(mutant="elicitation-nested-schema")
-    checks = ("--check", "transport.sse.related-messages", "--check", "schema.server-messages")
-    run = run_harness(tmp_path, "--url", server.url, *checks)
-    assert run.code == 1, run.stdout + run.stderr
+    checks = ("transport.sse.related-messages", "schema.server-messages")
+    run, failed = two_checks(tmp_path, server_factory, "elicitation-nested-schema", *checks)
     assert run.verdicts == {"transport.sse.related-messages": "pass", "schema.server-messages": "fail"}, run.stdout
-    failed = next(c for c in run.results["checks"] if c["id"] == "schema.server-messages")
     assert "seen during transport.sse.related-messages" in failed["reason"], failed
     assert failed["wire_log"] == "wire/transport.sse.related-messages.log"
     assert "elicitation/create" in (tmp_path / failed["wire_log"]).read_text()
@@ -181,12 +187,10 @@ def test_a_violation_seen_after_its_check_ran_amends_that_verdict(tmp_path: Path
     """transport.session.isolation runs first and passes on its own sessions; the stray progress notification the
     later schema.server-messages check receives (a token no session sent) turns it into a failure, in results.json,
     JUnit and the exit status."""
-    server = server_factory(mutant="progress-unrequested")
-    checks = ("--check", "transport.session.isolation", "--check", "schema.server-messages")
-    run = run_harness(tmp_path, "--url", server.url, *checks)
-    assert run.code == 1, run.stdout + run.stderr
+    run, failed = two_checks(
+        tmp_path, server_factory, "progress-unrequested", "transport.session.isolation", "schema.server-messages"
+    )
     assert run.verdicts == {"transport.session.isolation": "fail", "schema.server-messages": "pass"}, run.stdout
-    failed = next(c for c in run.results["checks"] if c["id"] == "transport.session.isolation")
     assert "'unasked'" in failed["reason"] and "seen during schema.server-messages" in failed["reason"], failed
     cases = {c.get("name"): c for c in ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")}
     assert cases["transport.session.isolation"].find("failure") is not None
