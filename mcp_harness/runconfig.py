@@ -8,6 +8,7 @@ options and builds the same target from them.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from mcp_harness.profile import (
 )
 
 DEFAULT_OUT = "reports/conformance"
+SHOWN_ERROR = 300  # characters of a refusal quoted in the one-line error
 
 
 # --- the probe: can the harness run at all? ----------------------------------------------------------
@@ -72,7 +74,10 @@ def probe(config: ClientConfig) -> Probe:
                 return stateless
             if response is None:
                 raise ProbeError(f"initialize got HTTP {ex.status} and no JSON-RPC response from {where}")
-            raise ProbeError(f"initialize was refused: {response['error']} (try --spec-version)")
+            refused = json.dumps(response["error"])
+            if len(refused) > SHOWN_ERROR:
+                refused = refused[:SHOWN_ERROR] + f"… ({len(refused)} characters)"
+            raise ProbeError(f"initialize was refused: {refused} (try --spec-version)")
         version = conv.core.protocol_version
         if version not in core.STATEFUL_VERSIONS:
             sent = (conv.core.initialize_result or {}).get("protocolVersion")
@@ -100,10 +105,9 @@ def _discover(conv: Conversation) -> Probe | None:
     result = (conv.core.responses.get(ex.request_id) or {}).get("result")
     if not isinstance(result, dict) or core.STATELESS_VERSION not in _list(result.get("supportedVersions")):
         return None
-    meta = result.get("_meta") if isinstance(result.get("_meta"), dict) else {}
-    info = meta.get("io.modelcontextprotocol/serverInfo") or {}
+    info = core.as_object(core.as_object(result.get("_meta")).get("io.modelcontextprotocol/serverInfo"))
     note = f"the server refused initialize and answered server/discover: it speaks {core.STATELESS_VERSION} (stateless)"
-    return Probe(core.STATELESS_VERSION, False, info, result.get("capabilities") or {}, note)
+    return Probe(core.STATELESS_VERSION, False, info, core.as_object(result.get("capabilities")), note)
 
 
 class Handover:

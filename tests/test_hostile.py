@@ -103,6 +103,16 @@ def test_wrong_json_types_end_the_probe_with_one_line(server_factory, tmp_path: 
     )
 
 
+def test_a_refused_initialize_is_one_short_line(server_factory, tmp_path: Path) -> None:
+    """However long the server's error, the one line quotes at most a few hundred characters of it."""
+    server = server_factory(mutant="refuse-init", idle_timeout=None, script="hostile_server.py")
+    run = measured(harness_command(tmp_path, "--url", server.url, *QUICK), limit=60)
+    assert run.code == 2 and "Traceback" not in run.output
+    line = run.output.strip().splitlines()[-1]
+    assert line.startswith('mcp-harness: initialize was refused: {"code": -32600, "message": "no no')
+    assert line.endswith("characters) (try --spec-version)") and len(line) < 400, line
+
+
 def test_the_default_bounds_hold_against_an_endless_keepalive_stream(server_factory, tmp_path: Path) -> None:
     """The issue's first case with the default options: a notification answered by an endless stream."""
     server = server_factory(mutant="keepalive-stream", idle_timeout=None, script="hostile_server.py")
