@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mcp_harness import catalogue, core, report
+from mcp_harness import core, report
 from mcp_harness.catalogue import Requirement
 
 SHOWN = 3  # sightings quoted in one reason or note
@@ -59,13 +59,16 @@ def failing(level: str, strict: bool) -> str:
     return "warn" if level == "SHOULD" and not strict else "fail"
 
 
+def _quoted(sightings: list[Sighting]) -> str:
+    more = f" (and {len(sightings) - SHOWN} more)" if len(sightings) > SHOWN else ""
+    return "; ".join(s.text() for s in sightings[:SHOWN]) + more
+
+
 def amend(result: report.CheckResult, sightings: list[Sighting], strict: bool) -> bool:
     """Put `sightings` of `result`'s rule on its verdict; True when the verdict changed."""
     if not sightings:
         return False
-    quoted = "; ".join(s.text() for s in sightings[:SHOWN])
-    more = f" (and {len(sightings) - SHOWN} more)" if len(sightings) > SHOWN else ""
-    evidence = f"{len(sightings)} violation(s) seen during other checks: {quoted}{more}"
+    evidence = f"{len(sightings)} violation(s) seen during other checks: {_quoted(sightings)}"
     before = result.verdict
     if before in report.FAILING or before == "warn":
         result.reason = f"{result.reason}; also {evidence}" if result.reason else evidence
@@ -80,10 +83,4 @@ def amend(result: report.CheckResult, sightings: list[Sighting], strict: bool) -
 
 def note(check_id: str, sightings: list[Sighting], why: str) -> str:
     """The run's note for sightings of a check whose verdict they cannot reach."""
-    quoted = "; ".join(s.text() for s in sightings[:SHOWN])
-    more = f" (and {len(sightings) - SHOWN} more)" if len(sightings) > SHOWN else ""
-    return f"{len(sightings)} violation(s) of {check_id} ({why}): {quoted}{more}"
-
-
-def resolve(rule: str) -> Requirement | None:
-    return catalogue.BY_ID.get(rule)
+    return f"{len(sightings)} violation(s) of {check_id} ({why}): {_quoted(sightings)}"

@@ -183,7 +183,7 @@ class Conversation:
         """
         limits = self.client.config.limits
         if refused := self.client.config.health.admit():
-            raise self._error(exchange, refused)
+            raise self._error(exchange, refused, unanswered=False)
         self.client.before_send(exchange)
         self._feed(self._call_core(self.core.sent, exchange))
         dropped = False
@@ -234,14 +234,13 @@ class Conversation:
         if policy.awaits_body(exchange):
             self.wire.note(f"#{exchange.number} still open after its {budget:g}s deadline; the harness stops reading")
         else:
-            exchange.cut = "drained: its body carries nothing awaited"
+            exchange.cut = policy.DRAINED
             self.wire.note(f"#{exchange.number}: its body carries nothing awaited; the harness stops reading it")
         return True
 
     def _cut(self, exchange: core.Exchange, reason: str) -> HarnessError:
         """Cut the exchange off at a size cap: keep an excerpt, say why (the caller's check reports it)."""
-        exchange.cut = reason
-        del exchange.body[policy.KEPT_BYTES :]
+        policy.cut_off(exchange, reason)
         self._feed(self._call_core(self.core.receive_end, exchange))
         return self._error(exchange, f"cut off: {reason}")
 
@@ -270,8 +269,9 @@ class Conversation:
     def _answered(self, exchange: core.Exchange) -> bool:
         return exchange.request_id in self.core.responses
 
-    def _error(self, exchange: core.Exchange, what: str) -> HarnessError:
-        if exchange.status is None and not what.startswith("not sent"):
+    def _error(self, exchange: core.Exchange, what: str, *, unanswered: bool = True) -> HarnessError:
+        """The exchange failed (`unanswered`: it was sent; with no HTTP answer, the run's Health counts it)."""
+        if unanswered and exchange.status is None:
             self.client.config.health.unanswered(what)
         method = (exchange.message or {}).get("method", exchange.purpose)
         text = f"{exchange.http.method} {method}: {what}"
@@ -376,8 +376,7 @@ class Conversation:
         ends = time.monotonic() + policy.DRAIN_S
         for chunk in _chunks(response):
             self._feed(self._call_core(self.core.receive_data, exchange, chunk))
-            if exchange.received > policy.DRAIN_BYTES or time.monotonic() >= ends:
-                exchange.cut = "drained: its body carries nothing awaited"
+            if policy.drained(exchange, ends):
                 break
 
     def open_stream(self) -> Stream:
@@ -444,7 +443,7 @@ class Stream(threading.Thread):
                 for chunk in _chunks(r):
                     conv._feed(conv._call_core(conv.core.receive_data, ex, chunk))
                     if reason := conv.client.config.limits.oversize(ex):
-                        ex.cut = reason
+                        policy.cut_off(ex, reason)
                         self.error = f"cut off: {reason}"
                         conv.wire.note(f"GET stream #{ex.number} cut off: {reason}")
                         break

@@ -534,12 +534,10 @@ class LoadConversation:
                 received += len(chunk)
                 self._feed(self.core.receive_data(ex, chunk))
                 if reason := limits.oversize(ex):
-                    ex.cut = reason
-                    del ex.body[policy.KEPT_BYTES :]
+                    policy.cut_off(ex, reason)
                     self._feed(self.core.receive_end(ex))
                     raise CutOff(reason)
-                if drain_until is not None and (time.monotonic() >= drain_until or ex.received > policy.DRAIN_BYTES):
-                    ex.cut = "drained: its body carries nothing awaited"
+                if drain_until is not None and policy.drained(ex, drain_until):
                     break
                 if linger is None and not response.message_complete and self._answered(ex.stream):
                     if ex.resumes is not None:

@@ -419,7 +419,7 @@ def _verdict(state: RunState, harness: Harness | None, req: Requirement, excinfo
         why = _front_deviation(state, harness, req)
         if why:
             return "info", f"{why}; the check saw: {exc}"
-        return ("warn" if level == "SHOULD" and not state.strict else "fail"), str(exc)
+        return attribution.failing(level, state.strict), str(exc)
     if isinstance(exc, NotTestable):
         return "not-testable", str(exc)
     if isinstance(exc, InfoRecorded):
@@ -515,7 +515,7 @@ def _collect_sightings(state: RunState, check_id: str, harness: Harness) -> None
         # known deviation, whichever rule it touches.
         carried = state.target.front is not None and agentcore.carried_error([v.exchange])
         why = agentcore.DEVIATION if carried else None
-        if why or attribution.resolve(v.rule) is None:
+        if why or v.rule not in catalogue.BY_ID:
             state.notes.append(attribution.note(v.rule, [sighting], why or "no such check in the catalogue"))
         else:
             state.sightings.append(sighting)

@@ -35,6 +35,7 @@ DEFAULT_MAX_EXCHANGE = 64 * MiB  # everything one exchange may bring
 DRAIN_S = 1.0  # an answer that carries nothing awaited (to a notification, a reply, a DELETE) is read this long …
 DRAIN_BYTES = 64 * 1024  # … and this far, then dropped
 KEPT_BYTES = 4096  # of a body cut off at a size cap, kept for the report
+DRAINED = "drained: its body carries nothing awaited"  # Exchange.cut of an answer read only briefly
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,21 @@ def awaits_body(exchange: core.Exchange) -> bool:
         return False
     message = exchange.message  # a check's own notification (purpose "raw") is judged by its status too
     return not (exchange.purpose == "raw" and isinstance(message, dict) and "method" in message and "id" not in message)
+
+
+def cut_off(exchange: core.Exchange, reason: str) -> None:
+    """Mark `exchange` cut off at a size cap (the core then decodes none of it), keeping an excerpt for the report."""
+    exchange.cut = reason
+    del exchange.body[KEPT_BYTES:]
+
+
+def drained(exchange: core.Exchange, until: float) -> bool:
+    """Whether an answer that carries nothing awaited has been read far enough (DRAIN_BYTES) or long enough (to
+    `until`, a monotonic time); it is then marked as drained."""
+    if exchange.received > DRAIN_BYTES or time.monotonic() >= until:
+        exchange.cut = DRAINED
+        return True
+    return False
 
 
 def _size(n: int) -> str:
