@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from mcp_harness import versions
 
 V0326, V0618, V1125 = "2025-03-26", "2025-06-18", "2025-11-25"  # the revisions whose wording the rows quote
+V0728 = versions.stateless()  # the first modern (stateless) revision
+MODERN = versions.modern()
 # A row "from" a revision holds in every later tested one too, including a revision added after it was written.
 FROM_0326 = versions.since(V0326)
 FROM_0618 = versions.since(V0618)
@@ -64,6 +66,12 @@ class Requirement:
     title: str
     rows: tuple[Row, ...]
     kind: str = "check"  # "check" (can fail; has a mutant) or "info" (records what the spec leaves open)
+    binds: str = "any"  # which servers the rule binds: "any", or "modern-only" (those that serve no session revision)
+
+    @property
+    def modern(self) -> bool:
+        """Whether this is a check of the modern (stateless, 2026-07-28) era, judged on modern requests."""
+        return set(self.versions) <= set(MODERN)
 
     @property
     def versions(self) -> tuple[str, ...]:
@@ -196,6 +204,287 @@ PROPERTIES: tuple[Requirement, ...] = (
         ),
     ),
 )
+# --- 2026-07-28, the modern era: stateless requests, each carrying its own `_meta` (conformance/test_stateless.py) ---
+STREAMABLE = "basic/transports/streamable-http"
+VERSIONING = "basic/versioning"
+MRTR = "basic/patterns/mrtr"
+EARLIER_TRAFFIC = (
+    "A server that supports only this revision and receives such traffic from an older client **SHOULD** respond as "
+    "follows: … "
+)
+STATELESS: tuple[Requirement, ...] = (
+    Requirement(
+        "stateless.discover.required",
+        "stateless",
+        "server/discover is answered with a DiscoverResult valid against the schema, listing 2026-07-28",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                VERSIONING,
+                "protocol-version-negotiation",
+                "Servers **MUST** implement `server/discover`.",
+            ),
+        ),
+    ),
+    Requirement(
+        "stateless.version.unsupported-400",
+        "stateless",
+        "a request for a protocol version the server does not implement gets 400 and an "
+        "UnsupportedProtocolVersionError (-32022) listing the supported versions",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                STREAMABLE,
+                "protocol-version-header",
+                "If the server does not implement the requested protocol version (whether the version is unknown to "
+                "the server, or is a known version the server has chosen not to support), it **MUST** respond with "
+                "`400 Bad Request` and an `UnsupportedProtocolVersionError` listing its supported versions.",
+            ),
+        ),
+    ),
+    Requirement(
+        "stateless.meta.missing-required-400",
+        "stateless",
+        "a request whose _meta lacks a required field (clientCapabilities) gets 400 and -32602",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                "basic/index",
+                "general-fields",
+                "A request missing any required field is malformed; the server **MUST** reject it with JSON-RPC "
+                "error code `-32602` (Invalid params). On HTTP, the response status **MUST** be `400 Bad Request`.",
+            ),
+        ),
+    ),
+    Requirement(
+        "stateless.version.method-not-found-404",
+        "stateless",
+        "methods removed in 2026-07-28 (ping, logging/setLevel, resources/subscribe) and unknown ones get 404 and "
+        "-32601 when sent as modern requests",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                STREAMABLE,
+                "protocol-version-header",
+                "If the server does not implement the requested RPC method, it **MUST** respond with `404 Not Found` "
+                "and a JSON-RPC error with code `-32601` (`Method not found`).",
+            ),
+        ),
+    ),
+    Requirement(
+        "stateless.result.result-type",
+        "stateless",
+        "every result to a modern request carries resultType",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                "basic/index",
+                "result-responses",
+                "The `result` **MUST** include a `resultType` field to indicate the type of the result.",
+            ),
+        ),
+    ),
+    Requirement(
+        "stateless.headers.mismatch-400",
+        "stateless",
+        "an Mcp-Method, Mcp-Name or MCP-Protocol-Version header that does not match the body (or is missing) gets "
+        "400 and HeaderMismatch (-32020)",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                STREAMABLE,
+                "server-validation",
+                "Servers that process the request body **MUST** reject requests where the values specified in the "
+                "headers do not match the corresponding values in the request body. … When rejecting a request due "
+                "to header validation failure, servers **MUST** return HTTP status `400 Bad Request` and **MUST** "
+                "include a JSON-RPC error response using the following error code: … `-32020`",
+                rule="stateless.headers.body-mismatch-reject",
+            ),
+        ),
+    ),
+    Requirement(
+        "stateless.legacy.initialize-error-lists-versions",
+        "stateless",
+        "a modern-only server names the versions it supports in its error to a legacy initialize",
+        (
+            Row(
+                (V0728,),
+                "SHOULD",
+                VERSIONING,
+                "backward-compatibility-with-initialization-based-versions",
+                "A server that supports only modern versions **SHOULD** name the protocol versions it supports in any "
+                "error it returns to an `initialize` request, on any transport: legacy clients have no fall-forward "
+                "mechanism, and this message may be the only diagnostic they can surface to users.",
+            ),
+        ),
+        binds="modern-only",
+    ),
+    Requirement(
+        "stateless.legacy.get-delete-405",
+        "stateless",
+        "a modern-only server answers GET and DELETE to its endpoint with 405",
+        (
+            Row(
+                (V0728,),
+                "SHOULD",
+                STREAMABLE,
+                "earlier-streamable-http-revisions",
+                EARLIER_TRAFFIC + "HTTP GET or DELETE to the MCP endpoint: respond with `405 Method Not Allowed`.",
+            ),
+        ),
+        binds="modern-only",
+    ),
+    Requirement(
+        "stateless.legacy.ignore-session-id",
+        "stateless",
+        "a modern-only server serves a request carrying an Mcp-Session-Id as if it had none, and mints or echoes no "
+        "session id",
+        (
+            Row(
+                (V0728,),
+                "SHOULD",
+                STREAMABLE,
+                "earlier-streamable-http-revisions",
+                EARLIER_TRAFFIC
+                + "An `Mcp-Session-Id` header on a request: ignore it, and do not mint or echo session IDs.",
+            ),
+        ),
+        binds="modern-only",
+    ),
+    Requirement(
+        "stateless.legacy.ignore-last-event-id",
+        "stateless",
+        "a modern-only server serves a request carrying a Last-Event-ID as if it had none",
+        (
+            Row(
+                (V0728,),
+                "SHOULD",
+                STREAMABLE,
+                "earlier-streamable-http-revisions",
+                EARLIER_TRAFFIC + "A `Last-Event-ID` header: ignore it; streams are not resumable.",
+            ),
+        ),
+        binds="modern-only",
+    ),
+    Requirement(
+        "stateless.errors.retired-codes",
+        "stateless",
+        "a resources/read of an unknown URI is not answered with the retired -32002 (nor is anything with -32042)",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                "basic/index",
+                "error-codes",
+                "Implementations of this protocol version **MUST NOT** emit these codes:",
+            ),
+        ),
+    ),
+    Requirement(
+        "stateless.mrtr.required-pattern",
+        "mrtr",
+        "a tool that needs input asks for it with an InputRequiredResult, and the retry carrying the answers completes "
+        "it; no server request is sent on any stream",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                MRTR,
+                "multi-round-trip-requests",
+                "Servers **MUST** send server-to-client requests (such as `roots/list`, `sampling/createMessage`, or "
+                "`elicitation/create`) using the MRTR pattern.",
+            ),
+        ),
+    ),
+    Requirement(
+        "stateless.mrtr.value-types",
+        "mrtr",
+        "every inputRequests value is an ElicitRequest, CreateMessageRequest or ListRootsRequest",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                MRTR,
+                "server-requirements-basic-workflow",
+                "`inputRequests` values are request objects that **MUST** be one of `ElicitRequest`, "
+                "`CreateMessageRequest`, or `ListRootsRequest`",
+            ),
+        ),
+    ),
+    Requirement(
+        "stateless.mrtr.non-empty",
+        "mrtr",
+        "every InputRequiredResult carries inputRequests or requestState",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                MRTR,
+                "server-requirements-basic-workflow",
+                "Servers **MUST** include at least one of `inputRequests` or `requestState` in every "
+                "`InputRequiredResult` response.",
+            ),
+        ),
+    ),
+    Requirement(
+        "stateless.mrtr.declared-capabilities",
+        "mrtr",
+        "a client that declares no capabilities is asked for no input it did not declare (-32021 or a complete "
+        "result instead)",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                MRTR,
+                "server-requirements-basic-workflow",
+                "Servers **MUST NOT** send an `inputRequests` that the client has not declared support for in its "
+                "capabilities.",
+            ),
+        ),
+    ),
+    Requirement(
+        "stateless.mrtr.re-ask-missing",
+        "mrtr",
+        "a retry that leaves the asked input out (requestState echoed) is asked again, not refused",
+        (
+            Row(
+                (V0728,),
+                "SHOULD",
+                MRTR,
+                "error-handling",
+                "If the client fails to send all the information requested in a previous `InputRequests`, and the "
+                "missing information is necessary for the server to process the request, the server **SHOULD** "
+                "respond with a new `InputRequiredResult` requesting the missing information again, rather than "
+                "returning an error.",
+            ),
+        ),
+    ),
+    Requirement(
+        "stateless.caching.hints",
+        "stateless",
+        "complete results of server/discover and the lists the server advertises carry ttlMs (an integer >= 0) and "
+        "cacheScope",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                "server/utilities/caching",
+                "cacheable-results",
+                'Servers MUST include caching hints on results with `resultType: "complete"` returned by the '
+                "following operations: … Servers **MUST** provide a `ttlMs` value that is `>= 0`.",
+                rule="stateless.caching.ttl-non-negative",
+            ),
+        ),
+    ),
+)
+
+
 CATALOGUE: tuple[Requirement, ...] = (
     Requirement(
         "lifecycle.init.server-responds",
@@ -755,6 +1044,7 @@ CATALOGUE: tuple[Requirement, ...] = (
         kind="info",
     ),
     *PROPERTIES,
+    *STATELESS,
 )
 
 

@@ -84,7 +84,7 @@ def conformance(ns: argparse.Namespace) -> int:
     handover = []
     if target.url:
         try:
-            handover.append(Handover(probe(client_config(target, run_id))))
+            handover.append(Handover(probe(client_config(target, run_id), target.era)))
         except ProbeError as e:
             return fail(str(e))
     import pytest  # imported late: `--help` and option errors stay fast

@@ -10,6 +10,7 @@ loops around it, and the wire log and every reporter consume the events it retur
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 from collections.abc import Callable, Iterator, Mapping
@@ -20,7 +21,12 @@ from mcp_harness import instances, schema, versions
 from mcp_harness.sse import SSEDecoder, SSEEvent
 
 LATEST_VERSION = versions.latest()
-STATELESS_VERSION = versions.stateless()  # no sessions, no initialize: recognised so it can be reported, not tested
+STATELESS_VERSION = versions.stateless()  # no sessions, no initialize: every request carries its own `_meta`
+META = "io.modelcontextprotocol/"  # the prefix of the 2026-07-28 `_meta` keys (basic/index § _meta)
+# The methods whose `Mcp-Name` header mirrors a parameter (basic/transports/streamable-http § Standard Request Headers).
+NAMED_BY = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+INPUT_REQUIRED = "input_required"  # the resultType of an InputRequiredResult: ask, then retry (MRTR)
+SENTINEL = ("=?base64?", "?=")  # § Value Encoding: how a header carries a value that is not plain ASCII
 # The versions whose Streamable HTTP transport has sessions and `initialize`, oldest first.
 STATEFUL_VERSIONS = versions.stateful()
 ACCEPT_POST = "application/json, text/event-stream"
@@ -61,6 +67,15 @@ def session_header(version: str | None) -> str:
     return versions.revision(version).session_header or "MCP-Session-Id"
 
 
+def header_value(value: str) -> str:
+    """`value` as a 2026-07-28 header carries it (§ Value Encoding): as it is when it is visible ASCII, spaces and tabs
+    without whitespace at either end, else — and when it looks like the sentinel itself — Base64 of its UTF-8."""
+    plain = all(" " <= c <= "~" or c == "\t" for c in value) and value == value.strip(" \t")
+    if plain and not (value.startswith(SENTINEL[0]) and value.endswith(SENTINEL[1])):
+        return value
+    return SENTINEL[0] + base64.b64encode(value.encode()).decode() + SENTINEL[1]
+
+
 def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
@@ -95,6 +110,7 @@ class Exchange:
     received: int = 0  # body bytes received (SSE included)
     cut: str | None = None  # why the driver cut the answer off (a size cap): then it is not decoded
     resumes: Exchange | None = None  # the stream this GET resumes (Last-Event-ID), if any
+    version: str | None = None  # the revision this exchange speaks when not the session's (a 2026-07-28 request)
 
     @property
     def stream(self) -> Exchange:
@@ -300,6 +316,14 @@ class Session:
             for m in list(ex.messages):
                 yield ex, m
 
+    def answer(self, exchange: Exchange) -> Message:
+        """The JSON-RPC answer to `exchange`'s request: its correlated response, else the error an HTTP error's body
+        carried without our id (a legacy server's `"id": null`); {} when there is neither."""
+        found = self.responses.get(exchange.request_id)
+        if found is None:
+            found = next((m for m in exchange.messages if isinstance(m, dict) and "error" in m), None)
+        return found or {}
+
     def reset(self) -> None:
         """Forget the session (after a 404) so the next initialize starts a new one, same client."""
         self.session_id = None
@@ -358,16 +382,86 @@ class Session:
 
     def discover(self) -> Exchange:
         """`server/discover` as 2026-07-28 defines it: how a stateless server is recognised."""
-        meta = {
-            "io.modelcontextprotocol/protocolVersion": STATELESS_VERSION,
-            "io.modelcontextprotocol/clientInfo": self.client_info,
-            "io.modelcontextprotocol/clientCapabilities": self.capabilities,
+        return self.modern("server/discover")
+
+    def envelope(self) -> Message:
+        """The `_meta` fields every 2026-07-28 request carries (basic/index § _meta)."""
+        return {
+            META + "protocolVersion": STATELESS_VERSION,
+            META + "clientInfo": self.client_info,
+            META + "clientCapabilities": self.capabilities,
         }
-        message = {"jsonrpc": "2.0", "id": self.next_id(), "method": "server/discover", "params": {"_meta": meta}}
-        headers = {**self.headers(), "MCP-Protocol-Version": STATELESS_VERSION, "Mcp-Method": "server/discover"}
-        ex = self.post(message, "request", headers)
-        self.pending[message["id"]] = Pending("server/discover", ex)
+
+    def modern_headers(self, method: str, params: Mapping[str, Any]) -> dict[str, str]:
+        """The headers of a 2026-07-28 POST: the version and the mirrored method and name; never a session id."""
+        h = {**self.base_headers, "Accept": ACCEPT_POST, "Content-Type": JSON}
+        h.update({"MCP-Protocol-Version": STATELESS_VERSION, "Mcp-Method": method})
+        named = params.get(NAMED_BY.get(method, ""))
+        if isinstance(named, str):
+            h["Mcp-Name"] = header_value(named)
+        return h
+
+    def modern(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        progress: bool = False,
+        meta: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str | None] | None = None,
+    ) -> Exchange:
+        """A 2026-07-28 request (no session: each carries its own `_meta` envelope and mirrored headers). A check
+        sends a deliberately wrong one through `meta` and `headers`: their entries replace the built ones, and an
+        entry that is None leaves that field or header out."""
+        rid = self.next_id()
+        body_params = dict(params or {})
+        fields = {**self.envelope(), **as_object(body_params.get("_meta"))}
+        token = None
+        if progress:
+            token = fields["progressToken"] = f"{self.tag}-p{rid}"
+            self.progress[token] = []
+        for key, value in (meta or {}).items():
+            fields.pop(key, None) if value is None else fields.__setitem__(key, value)
+        body_params["_meta"] = fields
+        message: Message = {"jsonrpc": "2.0", "id": rid, "method": method, "params": body_params}
+        h = self.modern_headers(method, body_params)
+        for name, value in (headers or {}).items():
+            h = {k: v for k, v in h.items() if k.lower() != name.lower()}
+            if value is not None:
+                h[name] = value
+        ex = self.post(message, "request", h)
+        ex.version = STATELESS_VERSION
+        self.pending[rid] = Pending(method, ex, token)
         return ex
+
+    def input_responses(self, requests: Any) -> dict[str, Any]:
+        """The answers to an InputRequiredResult's `inputRequests` (basic/patterns/mrtr), from the handlers that answer
+        a session's server requests: key → that request's result. A request no handler takes (a capability this
+        client did not declare) is left unanswered, as is one whose handler fails on its params."""
+        answers: dict[str, Any] = {}
+        for key, request in as_object(requests).items():
+            handler = self.handlers.get(as_object(request).get("method"))
+            if handler is None:
+                continue
+            try:
+                answers[key] = handler(as_object(as_object(request).get("params")))
+            except Exception:  # params of the wrong shape: unanswered (the schema check judges them)
+                continue
+        return answers
+
+    def retry(self, exchange: Exchange, responses: Mapping[str, Any] | None = None) -> Exchange:
+        """The MRTR retry of `exchange`'s request, which was answered `input_required`: the same method, params and
+        `_meta`, a new id, `inputResponses` (the handlers' answers unless given) and the `requestState` echoed
+        byte for byte — none when the server sent none (client obligations of basic/patterns/mrtr)."""
+        result = as_object(self.responses.get(exchange.request_id, {}).get("result"))
+        sent = as_object(as_object(exchange.message).get("params"))
+        params = {k: v for k, v in sent.items() if k not in ("inputResponses", "requestState")}
+        params["_meta"] = {k: v for k, v in as_object(sent.get("_meta")).items() if k != "progressToken"}
+        params["inputResponses"] = self.input_responses(result.get("inputRequests")) if responses is None else responses
+        if "requestState" in result:
+            params["requestState"] = result["requestState"]
+        method = str(as_object(exchange.message).get("method"))
+        return self.modern(method, params, progress="progressToken" in as_object(sent.get("_meta")))
 
     def request(
         self, method: str, params: Mapping[str, Any] | None = None, *, progress: bool = False, id: Any = None
@@ -507,6 +601,10 @@ class Session:
             decoded = json.loads(exchange.body)
         except (ValueError, UnicodeDecodeError) as e:
             return [self._violation(exchange, "schema.server-messages", f"body is not JSON: {e}")]
+        answered = isinstance(decoded, dict) and "error" in decoded and decoded.get("id") == exchange.request_id
+        if exchange.version is not None and answered:
+            # 2026-07-28 answers a request with 400 or 404 and a JSON-RPC error bearing its id: its response.
+            return self._on_message(exchange, decoded)
         if exchange.status is not None and exchange.status >= 400:
             # An HTTP error may carry a JSON-RPC error without an id; keep it, do not correlate it.
             exchange.messages.append(decoded if isinstance(decoded, dict) else {"body": decoded})
@@ -567,6 +665,11 @@ class Session:
             return self._violation(exchange, "transport.session.isolation", again)
         return self._violation(exchange, "jsonrpc.response.same-id", detail)
 
+    def _version(self, exchange: Exchange) -> str:
+        """The revision a message on `exchange` is judged by: the exchange's own (a 2026-07-28 request), else the
+        session's."""
+        return exchange.stream.version or self.version
+
     def _check_schema(self, exchange: Exchange, problems: list[str]) -> list[Event]:
         return [self._violation(exchange, "schema.server-messages", p) for p in problems]
 
@@ -583,7 +686,8 @@ class Session:
         self.answered_on[rid] = exchange
         events: list[Event] = []
         if self.validate:
-            events += self._check_schema(exchange, schema.validate_response(self.version, message, pending.method))
+            version = self._version(exchange)
+            events += self._check_schema(exchange, schema.validate_response(version, message, pending.method))
         if pending.method == "initialize" and isinstance(message.get("result"), dict):
             # Each field is kept only with the type the schema gives it (a wrong one is the schema check's
             # failure, and must not become an exception here or in every header built later).
@@ -597,7 +701,7 @@ class Session:
     def _on_server_request(self, exchange: Exchange, message: Message) -> list[Event]:
         events: list[Event] = []
         if self.validate:
-            events += self._check_schema(exchange, schema.validate_server_message(self.version, message))
+            events += self._check_schema(exchange, schema.validate_server_message(self._version(exchange), message))
         rid, method = message.get("id"), message["method"]
         method = method if isinstance(method, str) else repr(method)  # a wrong type is the schema check's
         seen = rid if _is_id(rid) else json.dumps(rid, sort_keys=True)
@@ -629,7 +733,7 @@ class Session:
     def _on_notification(self, exchange: Exchange, message: Message) -> list[Event]:
         events: list[Event] = []
         if self.validate:
-            events += self._check_schema(exchange, schema.validate_server_message(self.version, message))
+            events += self._check_schema(exchange, schema.validate_server_message(self._version(exchange), message))
         if message["method"] == "notifications/progress":
             params = as_object(message.get("params"))
             token = params.get("progressToken")

@@ -166,3 +166,83 @@ def _try(conv: Any, tool: dict[str, Any], roles: Roles, wanted: list[str], moder
         roles.found["progress"] = Found(spec, "observed")
     if progress and took >= SLOW_ENOUGH and "slow" in wanted and "slow" not in roles.found:
         roles.found["slow"] = Found(spec, "observed")
+
+
+# --- 2026-07-28: which tools ask for input through MRTR --------------------------------------------------------
+
+# What an inputRequests entry asks for, by its method (basic/patterns/mrtr § InputRequests).
+INPUT_KINDS = {"elicitation/create": "elicitation", "sampling/createMessage": "sampling", "roots/list": "roots"}
+MRTR_FIXTURES = frozenset({"test_mrtr_elicitation", "test_mrtr_sampling"})  # the reference server's resolver tools
+WANTED = ("elicitation", "sampling")  # the kinds the checks use: looking stops once both have a tool
+
+
+@dataclass
+class InputTools:
+    """Per input kind (elicitation, sampling, roots) the tool whose modern call asked for it, and its arguments;
+    "input": the first tool answered input_required at all."""
+
+    found: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    called: dict[str, str] = field(default_factory=dict)  # tool → what its first call showed
+    skipped: list[str] = field(default_factory=list)  # tools not called, and why
+    note: str = ""  # why nothing was looked for
+    failed: bool = False  # the server did not answer while the tools were listed and tried
+
+    def missing(self, kind: str) -> str:
+        if self.note:
+            return self.note
+        tried = ", ".join(f"{name} ({what})" for name, what in self.called.items()) or "none"
+        what = "any input" if kind == "input" else f"{kind} input"
+        text = f"no tool the harness may call asked for {what} (input_required) when called (called: {tried})"
+        if self.skipped:
+            text += f"; not called: {', '.join(self.skipped)} — a tool named in [tools.elicitation] or "
+            text += "[tools.sampling] may be called"
+        return text
+
+
+def find_input_tools(conv: Any, target: Target, enabled: bool = True) -> InputTools:
+    """Call (first leg only: no retry, so nothing runs past its question) the tools the harness may call, fixture
+    names first, with every capability declared, and note which kind of input each asks for."""
+    found = InputTools()
+    ex = conv.modern("tools/list")
+    tools = core.as_object(core.as_object(conv.core.responses.get(ex.request_id)).get("result")).get("tools")
+    listed = (
+        [t for t in tools if isinstance(t, dict) and isinstance(t.get("name"), str)] if isinstance(tools, list) else []
+    )
+    if not listed:
+        found.note = f"tools/list (modern) listed no tools (HTTP {ex.status})"
+        return found
+    if not enabled:
+        found.note = "role discovery is off (--no-discover)"
+    named = {t.name for role, t in target.tools.items() if role in target.tools_named}
+    ordered = sorted(listed, key=lambda t: (t["name"] not in named, t["name"] not in MRTR_FIXTURES))
+    candidates = []
+    for tool in ordered:
+        why = may_call(tool, target) or (None if enabled or tool["name"] in MRTR_FIXTURES | named else "discovery off")
+        if why:
+            found.skipped.append(f"{tool['name']} ({why})")
+        else:
+            candidates.append(tool)
+    for tool in candidates[:MAX_CALLS]:
+        if all(kind in found.found for kind in WANTED):
+            break
+        try:
+            arguments = tool_arguments(tool, {}, True)
+        except Unsatisfiable as e:
+            found.called[tool["name"]] = f"not called: {e}"
+            continue
+        call = conv.modern("tools/call", {"name": tool["name"], "arguments": arguments})
+        result = core.as_object(core.as_object(conv.core.responses.get(call.request_id)).get("result"))
+        asked = {
+            INPUT_KINDS.get(core.as_object(r).get("method"), "?")
+            for r in core.as_object(result.get("inputRequests")).values()
+        }
+        found.called[tool["name"]] = f"{result.get('resultType', f'HTTP {call.status}')}" + (
+            f", asked for {', '.join(sorted(asked))}" if asked else ""
+        )
+        for kind in asked & set(INPUT_KINDS.values()):
+            found.found.setdefault(kind, (tool["name"], arguments))
+        if result.get("resultType") == core.INPUT_REQUIRED:  # whatever it asked (or failed to say it asked)
+            found.found.setdefault("input", (tool["name"], arguments))
+    if found.found:
+        found.note = ""
+    return found

@@ -24,6 +24,7 @@ from mcp_harness.auth import Auth
 from mcp_harness.wire import Redactor, WireLog
 
 STREAM_READ_FACTOR = 6  # a GET stream's read timeout, in multiples of --timeout
+MRTR_ROUNDS = 4  # retries of one MRTR call at most: a server asking again and again ends it (stateless.mrtr.*)
 
 
 class HarnessError(Exception):
@@ -344,6 +345,22 @@ class Conversation:
     def notify(self, method: str, params: Mapping[str, Any] | None = None) -> core.Exchange:
         return self.send(self._call_core(self.core.notify, method, params))
 
+    def mrtr(
+        self, method: str, params: Mapping[str, Any] | None = None, *, rounds: int = MRTR_ROUNDS, **kwargs: Any
+    ) -> list[core.Exchange]:
+        """A modern request and its MRTR retries: while the answer is `input_required`, the inputs are answered by
+        the session's handlers and the request retried (a new id, the requestState echoed), at most `rounds`
+        times. Every exchange, first to last; the last one's answer is the call's."""
+        sent = [self.modern(method, params, **kwargs)]
+        while len(sent) <= rounds and _input_required(self.core, sent[-1]):
+            sent.append(self.send(self._call_core(self.core.retry, sent[-1])))
+        return sent
+
+    def modern(self, method: str, params: Mapping[str, Any] | None = None, **kwargs: Any) -> core.Exchange:
+        """Send a 2026-07-28 request (core.Session.modern: `progress`, `meta`, `headers`) and read it to its
+        response; the answer is the exchange's (an error answer is a response here: 400 and 404 are ordinary)."""
+        return self.send(self._call_core(self.core.modern, method, params, **kwargs))
+
     def raw(
         self,
         method: str,
@@ -409,6 +426,11 @@ class Conversation:
 
     def messages(self) -> Iterator[tuple[core.Exchange, core.Message]]:
         return self.core.messages()
+
+
+def _input_required(session: core.Session, exchange: core.Exchange) -> bool:
+    result = core.as_object(session.responses.get(exchange.request_id, {}).get("result"))
+    return result.get("resultType") == core.INPUT_REQUIRED
 
 
 def _chunks(response: httpx.Response) -> Iterator[bytes]:

@@ -28,7 +28,7 @@ import pytest
 from mcp_harness import __version__, agentcore, attribution, catalogue, core, embedded, report, reporters
 from mcp_harness.attribution import Sighting
 from mcp_harness.catalogue import Requirement
-from mcp_harness.discovery import Roles, discover
+from mcp_harness.discovery import InputTools, Roles, discover, find_input_tools
 from mcp_harness.driver import Client, ClientConfig, Conversation, HarnessError
 from mcp_harness.instances import Unsatisfiable, modern_dialect, tool_arguments
 from mcp_harness.profile import (
@@ -105,6 +105,18 @@ class RunState:
     generated: dict[str, str] = field(default_factory=dict)  # role → its tool and the arguments built (JSON)
     roles: Roles | None = None  # which tool plays which role (discover_roles)
     sightings: list[Sighting] = field(default_factory=list)  # violations of checks that have not taken them yet
+    input_tools: InputTools | None = None  # which tool asks for which input through MRTR (2026-07-28)
+
+    def find_input_tools(self) -> InputTools:
+        """The tools that ask for input on a modern call: looked for once, when a check first needs one."""
+        if self.input_tools is None:
+            try:
+                with Client(self.config) as client:
+                    conv = client.session(label="input tool discovery")
+                    self.input_tools = find_input_tools(conv, self.target, self.target.discover)
+            except HarnessError as e:
+                self.input_tools = InputTools(note=f"the tools could not be listed and tried: {e}", failed=True)
+        return self.input_tools
 
     def discover_roles(self) -> Roles:
         """Which tool plays each round-trip role: looked for once, when a check first needs one."""
@@ -132,7 +144,8 @@ class Harness:
         self.requirement = requirement
         self.target = state.target
         self.probe = state.probe
-        self.version = (state.probe and state.probe.protocol_version) or state.target.spec_version
+        legacy = (state.probe and state.probe.legacy and state.probe.protocol_version) or state.target.spec_version
+        self.version = core.STATELESS_VERSION if requirement.modern else legacy  # the revision it is judged by
         self.clients: list[Client] = []
         self.released: list[tuple[str, list[core.Violation]]] = []  # (session label, violations) of released clients
         self.kept_wire: list[str] = []  # wire logs of released sessions that recorded a violation
@@ -206,6 +219,16 @@ class Harness:
         self.state.generated.setdefault(role, f"{spec.name} {text}")
         return ToolSpec(spec.name, arguments)
 
+    def input_tool(self, kind: str) -> tuple[str, dict[str, Any]]:
+        """(name, arguments) of a tool whose modern call asks for `kind` input (elicitation, sampling, roots), or
+        not-testable with what was tried."""
+        tools = self.state.find_input_tools()
+        if tools.failed:
+            raise HarnessError(tools.note)  # the server went away: the check could not complete
+        if kind not in tools.found:
+            self.not_testable(f"no tool for {kind} through MRTR: {tools.missing(kind)}")
+        return tools.found[kind]
+
     def optional_tool(self, role: str, conv: Conversation | None = None) -> ToolSpec | None:
         """The tool for `role` as `tool` finds it, or None where that check would be not-testable."""
         try:
@@ -258,6 +281,22 @@ class Harness:
 def _applicability(state: RunState, req: Requirement) -> str | None:
     """Why a check cannot run against this target, or None."""
     p = state.probe
+    era = state.target.era
+    if req.modern:
+        if p is not None and not p.modern:
+            return f"applies to {core.STATELESS_VERSION}; {p.not_modern}"
+        if era == "legacy":
+            return f"applies to {core.STATELESS_VERSION}; --spec-version picks the legacy era"
+        if req.binds == "modern-only" and p is not None and p.legacy:
+            return f"binds servers that serve only modern versions; this one also serves initialize ({p.era})"
+        return None
+    if era == "modern":
+        return f"a session revision's check; --spec-version {core.STATELESS_VERSION} picks the modern era"
+    if p is not None and not p.legacy:
+        return (
+            f"a session revision's check (it runs after initialize); the server serves only {core.STATELESS_VERSION}, "
+            "whose checks are stateless.*"
+        )
     version = p.protocol_version if p else None
     if version not in req.versions:
         return f"applies to {', '.join(req.versions)}; the server negotiated {version}"
@@ -283,7 +322,7 @@ def h(request: pytest.FixtureRequest) -> Iterator[Harness]:
     why = _applicability(state, harness.requirement)
     if why:
         raise NotTestable(why)
-    if marker.kwargs.get("roles") and state.probe and state.probe.session_id_issued:
+    if marker.kwargs.get("roles") and state.probe and state.probe.legacy and state.probe.session_id_issued:
         state.discover_roles()  # once, before the check's own sessions open (a failure is kept for tool())
     try:
         yield harness
@@ -355,17 +394,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         state.notes.append(f"embedded reference server, idle timeout {state.target.idle_timeout:g}s")
     handed = next((p for p in session.config.pluginmanager.get_plugins() if isinstance(p, Handover)), None)
     try:
-        state.probe = handed.probe if handed is not None else probe(state.config)  # once per run
+        state.probe = handed.probe if handed is not None else probe(state.config, state.target.era)  # once per run
     except ProbeError as e:
         _stop_server(state)
         pytest.exit(str(e), returncode=2)
     if state.probe.note:
         state.notes.append(state.probe.note)
-    elif state.probe.protocol_version != state.target.spec_version:
+    if state.probe.legacy and state.probe.protocol_version != state.target.spec_version:
         state.notes.append(
             f"requested {state.target.spec_version}, the server counter-offered {state.probe.protocol_version}"
         )
-    if not state.probe.session_id_issued and not state.probe.note:
+    if state.probe.legacy and not state.probe.session_id_issued:
         state.notes.append("the server issued no session id (stateless)")
 
 
@@ -469,6 +508,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         message=scrub(message),
         reason=scrub(reason) if reason else None,
         duration_s=round(call.duration, 3),
+        era="modern" if req.modern else "legacy",
     )
     deviated = verdict == "info" and call.excinfo is not None and isinstance(call.excinfo.value, CheckFailed)
     if (verdict in ("fail", "warn", "error") or deviated) and harness is not None:
@@ -575,6 +615,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     transport = _transport_counters(state)
     if state.target.front is not None:
         state.notes.append(state.target.front.note())
+    if state.input_tools is not None:
+        tools = state.input_tools
+        found = "; ".join(f"{kind}: {name}" for kind, (name, _) in tools.found.items()) or tools.note or "none"
+        called = "; ".join(f"{n} → {w}" for n, w in tools.called.items())
+        skipped = f"; not called: {', '.join(tools.skipped)}" if tools.skipped else ""
+        state.notes.append(f"MRTR input tools — {found} (tools called to find them: {called or 'none'}{skipped})")
     if state.roles is not None:
         state.notes += [f"roles — {line}" for line in state.roles.lines()]
         if state.roles.observed:
@@ -598,6 +644,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         duration_s=time.monotonic() - state.started,
         notes=state.notes,
         transport=transport,
+        eras=state.probe.era,
     )
     report.write_results(state.out, run, state.results)
     report.write_summary(state.out, run, state.results)

@@ -47,12 +47,13 @@ from urllib.parse import urlsplit
 
 from mcp_harness import agentcore, policy
 from mcp_harness.auth import Auth, AuthError, SigV4, TokenSource
-from mcp_harness.core import LATEST_VERSION, STATEFUL_VERSIONS
+from mcp_harness.core import LATEST_VERSION, STATEFUL_VERSIONS, STATELESS_VERSION
 
 # key → (type description, help). Tables are described by their own entries.
 PROFILE_KEYS: dict[str, str] = {
     "url": "string: the MCP endpoint, http:// or https://",
-    "spec_version": f"string: protocol version requested at initialize, one of {', '.join(STATEFUL_VERSIONS)}",
+    "spec_version": f"string: test one era only: a session revision, requested at initialize "
+    f"({', '.join(STATEFUL_VERSIONS)}), or {STATELESS_VERSION} (stateless); default: every era the server serves",
     "stateful": "boolean: the target must issue session ids (a missing id then fails)",
     "idle_timeout": "number > 0: the target's session idle timeout in seconds; enables the expiry checks",
     "timeout": "number > 0: seconds to wait for each read (default 10)",
@@ -173,6 +174,7 @@ class Target:
 
     url: str | None = None
     spec_version: str = LATEST_VERSION
+    era: str | None = None  # "legacy" or "modern" when a spec version picks one; None: every era the server serves
     stateful: bool | None = None
     idle_timeout: float | None = None
     timeout: float = 10.0
@@ -384,11 +386,19 @@ def _string(value: Any, key: str) -> str:
 
 
 def check_version(value: Any, key: str = "spec_version") -> str:
-    if value not in STATEFUL_VERSIONS:
-        raise ProfileError(
-            f"{key}: {value!r} is not a stateful version this harness speaks ({', '.join(STATEFUL_VERSIONS)})"
-        )
+    if value not in (*STATEFUL_VERSIONS, STATELESS_VERSION):
+        known = ", ".join((*STATEFUL_VERSIONS, STATELESS_VERSION))
+        raise ProfileError(f"{key}: {value!r} is not a version this harness speaks ({known})")
     return value
+
+
+def pick_version(target: Target, value: Any, key: str = "spec_version") -> None:
+    """A spec version picks one era: 2026-07-28 the modern one, a session revision the legacy one (asked for at
+    initialize); without one every era the server serves is tested."""
+    version = check_version(value, key)
+    target.era = "modern" if version == STATELESS_VERSION else "legacy"
+    if target.era == "legacy":
+        target.spec_version = version
 
 
 def parse_header(text: str, key: str = "--header") -> tuple[str, str]:
@@ -506,7 +516,7 @@ def load_profile(path: str | Path, target: Target | None = None) -> Target:
         if key == "url":
             target.url = check_url(interpolate(_string(value, key), key))
         elif key == "spec_version":
-            target.spec_version = check_version(value)
+            pick_version(target, value)
         elif key == "stateful":
             target.stateful = _boolean(value, key)
         elif key == "idle_timeout":

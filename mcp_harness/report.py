@@ -29,6 +29,7 @@ class CheckResult:
     reason: str | None = None
     duration_s: float = 0.0
     wire_log: str | None = field(default=None)  # path relative to the output folder
+    era: str = "legacy"  # "legacy" (a session revision, after initialize) or "modern" (2026-07-28, stateless)
 
     def record(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,6 +46,7 @@ class RunInfo:
     duration_s: float = 0.0
     notes: list[str] = field(default_factory=list)
     transport: dict[str, int] = field(default_factory=dict)  # retries and refreshes below the checks
+    eras: str = ""  # what the probe found: "legacy", "modern-only" or "dual-era"
 
 
 def public_url(url: str) -> str:
@@ -80,6 +82,7 @@ def write_results(out: Path, run: RunInfo, results: list[CheckResult]) -> Path:
         "target": public_url(run.target),
         "requested_version": run.requested_version,
         "protocol_version": run.protocol_version,
+        "eras": run.eras,
         "strict": run.strict,
         "started_at": run.started_at,
         "duration_s": round(run.duration_s, 3),
@@ -104,7 +107,8 @@ def write_summary(out: Path, run: RunInfo, results: list[CheckResult]) -> Path:
         "# mcp-harness conformance",
         "",
         f"- target: `{public_url(run.target)}`",
-        f"- protocol version: requested `{run.requested_version}`, negotiated `{run.protocol_version}`",
+        f"- protocol version: requested `{run.requested_version}`, negotiated `{run.protocol_version}`"
+        + (f" ({run.eras})" if run.eras else ""),
         f"- run `{run.harness['run_id']}`, mcp-harness {run.harness['version']}, strict: {str(run.strict).lower()}",
         f"- result: {tally(results)}",
         *[f"- note: {n}" for n in run.notes],

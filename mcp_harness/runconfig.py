@@ -23,11 +23,11 @@ from mcp_harness.profile import (
     ProfileError,
     Target,
     check_url,
-    check_version,
     interpolate,
     load_profile,
     merge_headers,
     parse_header,
+    pick_version,
     property_budget,
     start_auth,
 )
@@ -45,69 +45,132 @@ class ProbeError(Exception):
 
 @dataclass
 class Probe:
-    protocol_version: str | None
+    protocol_version: str | None  # the legacy era's negotiated version; 2026-07-28 when that is all the server speaks
     session_id_issued: bool
     server_info: dict[str, Any]
     capabilities: dict[str, Any]
     note: str | None = None
+    legacy: bool = True  # initialize was served: the session revisions' checks can run
+    discovered: dict[str, Any] | None = None  # the server/discover result, when it lists 2026-07-28
+    not_modern: str = ""  # how server/discover was answered when the modern era is not there (or not looked for)
+
+    @property
+    def modern(self) -> bool:
+        return self.discovered is not None
+
+    @property
+    def era(self) -> str:
+        return "dual-era" if self.legacy and self.modern else "modern-only" if self.modern else "legacy"
 
 
-def probe(config: ClientConfig) -> Probe:
-    """One initialize (then DELETE): reachability, authentication, negotiated version, session id.
-
-    A server that refuses initialize but answers `server/discover` speaks the stateless 2026-07-28
-    revision: it is reported as such (every session check is then not-testable), not failed.
+def probe(config: ClientConfig, era: str | None = None) -> Probe:
+    """Which eras the target serves: one initialize (then DELETE) and one `server/discover`, each with no side effect
+    beyond what it needs. Legacy-only, modern-only (2026-07-28, stateless) and dual-era targets are told apart here;
+    `era` ("legacy" / "modern", from --spec-version) says which one the run must have (both are probed anyway:
+    whether the server also serves the other era decides which rules bind it).
     """
     where = report.public_url(config.url)
     with Client(dataclasses.replace(config, client_name="mcp-harness-probe")) as client:  # countable as the probe
         conv = client.session(label="probe")
+        served, refused = _initialize(conv, where)  # tried whatever the era: a dual-era server is told apart
+        discovered, not_modern = _discover(conv, where, required=not served)
+        if era == "modern" and discovered is None:
+            raise ProbeError(f"--spec-version {core.STATELESS_VERSION}: {not_modern}")
+        if not served and discovered is None:
+            raise ProbeError(f"{refused} (try --spec-version)" if "refused" in refused else refused)
+        if era == "legacy" and not served:
+            raise ProbeError(f"{refused}; the server speaks only {core.STATELESS_VERSION}: drop --spec-version")
+        info = conv.core.server_info if served else _server_info(discovered)
+        capabilities = conv.core.server_capabilities if served else core.as_object(discovered.get("capabilities"))
+        version = conv.core.protocol_version if served else core.STATELESS_VERSION
+        found = Probe(version, served and conv.core.session_id is not None, info, capabilities)
+        found.legacy, found.discovered, found.not_modern = served, discovered, not_modern
+        found.note = _era_note(found, refused, era)
+        return found
+
+
+def _initialize(conv: Conversation, where: str) -> tuple[bool, str]:
+    """(initialize was served, else how it was refused); unreachable, refused credentials or a version this harness
+    does not speak end the run (ProbeError)."""
+    try:
+        ex = conv.send(conv.core.initialize())
+    except HarnessError as e:
+        raise ProbeError(f"cannot reach {where}: {e}") from None
+    if ex.status in (401, 403):
+        raise ProbeError(f"authentication refused at initialize: HTTP {ex.status} from {where}")
+    response = conv.core.responses.get(ex.request_id)
+    carried = conv.core.answer(ex)
+    if response is None and carried:
+        return False, f"initialize was refused: HTTP {ex.status} {_quoted(carried['error'])}"
+    if response is None:
+        return False, f"initialize got HTTP {ex.status} and no JSON-RPC response from {where}"
+    if "error" in response:
+        return False, f"initialize was refused: {_quoted(response['error'])}"
+    version = conv.core.protocol_version
+    if version not in core.STATEFUL_VERSIONS:
+        sent = (conv.core.initialize_result or {}).get("protocolVersion")
+        what = "no protocolVersion" if sent is None else f"protocol version {sent!r}"
+        if sent is not None and not isinstance(sent, str):
+            what += f" ({instances.json_type(sent)}, not a string)"
+        raise ProbeError(f"the server negotiated {what}, which this harness does not speak")
+    if conv.core.session_id is not None:
         try:
-            ex = conv.send(conv.core.initialize())
+            conv.notify("notifications/initialized")
         except HarnessError as e:
-            raise ProbeError(f"cannot reach {where}: {e}") from None
-        if ex.status in (401, 403):
-            raise ProbeError(f"authentication refused at initialize: HTTP {ex.status} from {where}")
-        response = conv.core.responses.get(ex.request_id)
-        if response is None or "error" in response:
-            stateless = _discover(conv)
-            if stateless is not None:
-                return stateless
-            if response is None:
-                raise ProbeError(f"initialize got HTTP {ex.status} and no JSON-RPC response from {where}")
-            refused = json.dumps(response["error"])
-            if len(refused) > SHOWN_ERROR:
-                refused = refused[:SHOWN_ERROR] + f"… ({len(refused)} characters)"
-            raise ProbeError(f"initialize was refused: {refused} (try --spec-version)")
-        version = conv.core.protocol_version
-        if version not in core.STATEFUL_VERSIONS:
-            sent = (conv.core.initialize_result or {}).get("protocolVersion")
-            what = "no protocolVersion" if sent is None else f"protocol version {sent!r}"
-            if sent is not None and not isinstance(sent, str):
-                what += f" ({instances.json_type(sent)}, not a string)"
-            raise ProbeError(f"the server negotiated {what}, which this harness does not speak")
-        if conv.core.session_id is not None:
-            try:
-                conv.notify("notifications/initialized")
-            except HarnessError as e:
-                raise ProbeError(f"the server stopped answering after initialize: {e}") from None
-        return Probe(version, conv.core.session_id is not None, conv.core.server_info, conv.core.server_capabilities)
+            raise ProbeError(f"the server stopped answering after initialize: {e}") from None
+    return True, ""
+
+
+def _quoted(value: object) -> str:
+    """A server's JSON as one report line quotes it: at most SHOWN_ERROR characters."""
+    text = json.dumps(value)
+    return text if len(text) <= SHOWN_ERROR else text[:SHOWN_ERROR] + f"… ({len(text)} characters)"
 
 
 def _list(value: object) -> list[object]:
     return value if isinstance(value, list) else []
 
 
-def _discover(conv: Conversation) -> Probe | None:
+def _server_info(result: dict[str, Any]) -> dict[str, Any]:
+    return core.as_object(core.as_object(result.get("_meta")).get(core.META + "serverInfo"))
+
+
+def _discover(conv: Conversation, where: str, required: bool) -> tuple[dict[str, Any] | None, str]:
+    """(the server/discover result when it lists 2026-07-28, else how it was answered). `required`: no other era
+    answered, so an unreachable target ends the run here."""
     try:
         ex = conv.send(conv.core.discover())
-    except HarnessError:
-        return None
-    result = (conv.core.responses.get(ex.request_id) or {}).get("result")
-    if not isinstance(result, dict) or core.STATELESS_VERSION not in _list(result.get("supportedVersions")):
-        return None
-    info = core.as_object(core.as_object(result.get("_meta")).get("io.modelcontextprotocol/serverInfo"))
-    note = f"the server refused initialize and answered server/discover: it speaks {core.STATELESS_VERSION} (stateless)"
-    return Probe(core.STATELESS_VERSION, False, info, core.as_object(result.get("capabilities")), note)
+    except HarnessError as e:
+        if required:
+            raise ProbeError(f"cannot reach {where}: {e}") from None
+        return None, f"server/discover got no answer ({e})"
+    response = conv.core.answer(ex) or None
+    result = (response or {}).get("result")
+    if isinstance(result, dict) and core.STATELESS_VERSION in _list(result.get("supportedVersions")):
+        return result, ""
+    if response is None:
+        return None, f"server/discover got HTTP {ex.status} and no JSON-RPC response"
+    if "error" in response:
+        return None, f"server/discover was answered HTTP {ex.status} {_quoted(response['error'])}"
+    listed = _quoted(core.as_object(result).get("supportedVersions"))
+    return None, f"server/discover lists no {core.STATELESS_VERSION} (supportedVersions {listed})"
+
+
+def _era_note(p: Probe, refused: str, era: str | None) -> str:
+    """What the summary says about the eras: which were found, which are tested, and why."""
+    picked = f"; --spec-version picks the {era} era" if era and p.era == "dual-era" else ""
+    if p.era == "dual-era":
+        return (
+            f"dual-era: the server answered initialize ({p.protocol_version}) and server/discover "
+            f"({core.STATELESS_VERSION}) on one URL{picked or '; both eras are tested'}"
+        )
+    if p.era == "modern-only":
+        why = f"{refused}, and " if refused else ""
+        return (
+            f"modern only: {why}server/discover answered {core.STATELESS_VERSION} (stateless); the session "
+            "revisions' checks are not-testable"
+        )
+    return f"legacy only ({p.protocol_version}): {p.not_modern}; the {core.STATELESS_VERSION} checks are not-testable"
 
 
 class Handover:
@@ -129,7 +192,12 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     ),
     (
         ("--spec-version",),
-        {"metavar": "VERSION", "help": f"requested at initialize ({', '.join(core.STATEFUL_VERSIONS)})"},
+        {
+            "metavar": "VERSION",
+            "help": f"test one era only: a session revision, requested at initialize "
+            f"({', '.join(core.STATEFUL_VERSIONS)}), or {core.STATELESS_VERSION} (stateless); default: every era the "
+            "server serves",
+        },
     ),
     (
         ("--idle-timeout",),
@@ -242,7 +310,7 @@ def build_target(option: Any) -> Target:
     if option.url:
         target.url = check_url(option.url, "--url")
     if option.spec_version:
-        target.spec_version = check_version(option.spec_version, "--spec-version")
+        pick_version(target, option.spec_version, "--spec-version")
     if option.idle_timeout is not None:
         if option.idle_timeout <= 0:
             raise ProfileError("--idle-timeout: expected a number of seconds > 0")
@@ -317,5 +385,6 @@ def list_checks() -> str:
     rows = []
     for req in catalogue.CATALOGUE:
         levels = "/".join(dict.fromkeys(r.level for r in req.rows))
-        rows.append(f"{req.id:<42} {levels:<10} {req.kind:<6} {req.title}")
+        era = "modern" if req.modern else "legacy"
+        rows.append(f"{req.id:<48} {levels:<10} {req.kind:<6} {era:<6} {req.title}")
     return "\n".join(rows)

@@ -83,8 +83,17 @@ def validate_response(version: str, message: dict[str, Any], method: str | None)
     envelope = "JSONRPCResultResponse" if "JSONRPCResultResponse" in defs else "JSONRPCResponse"
     problems = _errors(version, envelope, message)
     if not problems and method is not None:
-        problems = _errors(version, result_definition(version, method), message.get("result"))
+        result = message.get("result")
+        kind = result.get("resultType") if isinstance(result, dict) else None
+        # 2026-07-28: an interim answer (MRTR) is an InputRequiredResult whatever the method.
+        name = "InputRequiredResult" if kind == "input_required" and "InputRequiredResult" in defs else None
+        problems = _errors(version, name or result_definition(version, method), result)
     return problems
+
+
+def validate_as(version: str, name: str, instance: Any) -> list[str]:
+    """Errors of `instance` against the definition `name` of the version's schema; empty when valid."""
+    return _errors(version, name, instance)
 
 
 def validate_server_message(version: str, message: dict[str, Any]) -> list[str]:

@@ -28,7 +28,7 @@ class Revision:
     closed_stream_cancels: bool  # closing a request's stream is its cancellation (else only a disconnect)
     not_found_means_session_gone: bool  # HTTP 404 means the session ended (else: read the JSON-RPC body)
     has_schema: bool = True  # a pinned schema.json ships in schemas/<name>/
-    tested: bool = False  # the harness drives it end to end (today: the revisions with sessions)
+    tested: bool = False  # the harness drives it end to end
 
     @property
     def initialize(self) -> bool:
@@ -97,7 +97,7 @@ REVISIONS: list[Revision] = [  # oldest first
         tested=True,
     ),
     Revision(
-        "2026-07-28",  # stateless: recognised (server/discover) so it can be reported; not yet tested
+        "2026-07-28",  # stateless: per-request `_meta`, server/discover (basic/versioning, basic/index)
         sessions=False,
         session_header=None,
         sends_version_header=True,
@@ -109,6 +109,7 @@ REVISIONS: list[Revision] = [  # oldest first
         ids_unique_within="in-flight requests",
         closed_stream_cancels=True,
         not_found_means_session_gone=False,
+        tested=True,
     ),
 ]
 
@@ -129,8 +130,13 @@ def latest() -> str:
 
 
 def stateless() -> str:
-    """The newest revision without sessions: what `server/discover` is asked for."""
+    """The newest revision without sessions: what `server/discover` is asked for and modern requests carry."""
     return next(r.name for r in reversed(REVISIONS) if not r.sessions)
+
+
+def modern() -> tuple[str, ...]:
+    """The tested revisions without sessions (each request self-contained: the "modern" era), oldest first."""
+    return tuple(r.name for r in REVISIONS if r.tested and not r.sessions)
 
 
 def since(name: str) -> tuple[str, ...]:

@@ -120,13 +120,11 @@ def test_planted_secrets_appear_in_no_output(tmp_path: Path, server_factory) -> 
             assert secret not in text
 
 
-def test_stateless_2026_server_is_reported_not_failed(tmp_path: Path, server_factory) -> None:
-    server = server_factory(extra_args=("--stateless-2026",))
-    run = run_harness(tmp_path, "--url", server.url)
-    assert run.code == 0, run.stdout + run.stderr
-    assert set(run.verdicts.values()) == {"not-testable"}
-    assert run.results["protocol_version"] == "2026-07-28"
-    assert any("2026-07-28 (stateless)" in n for n in run.results["notes"])
+def test_a_modern_only_server_cannot_be_tested_in_the_legacy_era(tmp_path: Path, server_factory) -> None:
+    server = server_factory(extra_args=("--modern-only",))
+    run = run_harness(tmp_path, "--url", server.url, "--spec-version", "2025-06-18")
+    assert run.code == 2, run.stdout + run.stderr
+    assert "initialize was refused" in run.stderr and "drop --spec-version" in run.stderr, run.stderr
 
 
 def test_server_dying_mid_run_gives_a_complete_report(tmp_path: Path, server_factory) -> None:
@@ -152,6 +150,7 @@ def test_server_dying_mid_run_gives_a_complete_report(tmp_path: Path, server_fac
     order = [c["id"] for c in doc["checks"]]  # the order they ran in
     after_death = doc["checks"][order.index("transport.session.expired-404.idle") :]
     assert len(after_death) > len(catalogue.BY_ID) // 2
+    after_death = [c for c in after_death if catalogue.get(c["id"]).binds != "modern-only"]  # not-testable here
     assert {c["verdict"] for c in after_death} == {"error"}, output
     assert all(c["reason"] and "Traceback" not in c["reason"] for c in after_death)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mcp_harness import core
+from mcp_harness import core, schema
 
 V = "2025-11-25"
 INIT_RESULT = {
@@ -335,6 +335,61 @@ def test_discover_request_for_stateless_servers() -> None:
     assert body["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] == "2026-07-28"
     assert ex.http.headers["MCP-Protocol-Version"] == "2026-07-28"
     assert ex.http.headers["Mcp-Method"] == "server/discover"
+
+
+MODERN_REQUESTS = {  # method → params: one of each kind the modern checks send
+    "server/discover": {},
+    "tools/list": {},
+    "prompts/list": {},
+    "resources/list": {},
+    "tools/call": {"name": "echo", "arguments": {"text": "hi"}},
+    "resources/read": {"uri": "file:///cfg.json"},
+    "prompts/get": {"name": "greeting"},
+}
+
+
+@pytest.mark.parametrize("method", sorted(MODERN_REQUESTS))
+def test_modern_requests_keep_the_client_obligations(method: str) -> None:
+    """stateless.meta.required-fields, stateless.headers.required, stateless.http.headers-on-post: every 2026-07-28
+    request the harness builds is valid against the 2026-07-28 schema, mirrors its method (and name or uri) in headers
+    and carries no session id, even from a session that holds one."""
+    s = initialized_session()
+    ex = s.modern(method, MODERN_REQUESTS[method])
+    body = json.loads(ex.http.body)
+    assert schema.params_valid("2026-07-28", method, body["params"]), body
+    headers = ex.http.headers
+    assert headers["MCP-Protocol-Version"] == body["params"]["_meta"][core.META + "protocolVersion"] == "2026-07-28"
+    assert headers["Mcp-Method"] == method and headers["Accept"] == core.ACCEPT_POST
+    named = body["params"].get(core.NAMED_BY.get(method, ""))
+    assert headers.get("Mcp-Name") == named
+    assert not {k.lower() for k in headers} & {"mcp-session-id"}
+    assert ex.version == "2026-07-28"
+
+
+@pytest.mark.parametrize(
+    ("value", "sent"),
+    [
+        ("us-west1", "us-west1"),  # the examples of basic/transports/streamable-http § Value Encoding
+        ("Hello, 世界", "=?base64?SGVsbG8sIOS4lueVjA==?="),
+        (" padded ", "=?base64?IHBhZGRlZCA=?="),
+        ("line1\nline2", "=?base64?bGluZTEKbGluZTI=?="),
+        ("=?base64?literal?=", "=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?="),
+    ],
+)
+def test_header_values_are_encoded_as_the_spec_shows(value: str, sent: str) -> None:
+    assert core.header_value(value) == sent
+
+
+def test_a_modern_error_answer_is_the_requests_response_and_judged_by_its_body() -> None:
+    """400 and 404 are ordinary answers in 2026-07-28: the error is correlated (not a session gone), and validated
+    against that revision's schema."""
+    s = initialized_session()
+    ex = s.modern("ping")
+    s.receive_start(ex, 404, {"content-type": core.JSON, "mcp-session-id": "ignored"})
+    error = {"jsonrpc": "2.0", "id": ex.request_id, "error": {"code": -32601, "message": "Method not found"}}
+    s.receive_data(ex, json.dumps(error).encode())
+    s.receive_end(ex)
+    assert s.responses[ex.request_id] == error and not s.gone and not s.violations
 
 
 def test_resumption_only_for_a_request_cut_short_with_an_event_id() -> None:

@@ -32,14 +32,19 @@ def test_reference_server_passes_every_check(tmp_path: Path, server_factory) -> 
     assert run.code == 0, run.stdout + run.stderr
     assert set(run.verdicts) == set(catalogue.BY_ID)
     info = {r.id for r in catalogue.CATALOGUE if r.kind == "info"}
+    modern_only = {r.id for r in catalogue.CATALOGUE if r.binds == "modern-only"}  # a dual-era server serves initialize
     assert run.with_verdict("info") == info
-    assert run.with_verdict("pass") == set(catalogue.BY_ID) - info
+    assert run.with_verdict("not-testable") == modern_only
+    assert run.with_verdict("pass") == set(catalogue.BY_ID) - info - modern_only
     doc = run.results
     assert doc["protocol_version"] == doc["requested_version"] == "2025-11-25"
+    assert doc["eras"] == "dual-era"
     assert doc["strict"] is True and doc["harness"]["name"] == "mcp-harness"
     for c in doc["checks"]:
+        era = "2026-07-28" if c["era"] == "modern" else "2025-11-25"
+        assert c["era"] == ("modern" if catalogue.get(c["id"]).modern else "legacy")
         assert c["level"] in ("MUST", "SHOULD", "MAY") and c["spec"].startswith(
-            ("2025-11-25/basic/", "2025-11-25/client/")
+            tuple(f"{era}/{part}/" for part in ("basic", "client", "server"))
         )
         assert c["requirement"] and c["message"]
     cases = ET.parse(tmp_path / "junit.xml").getroot().iter("testcase")
@@ -47,6 +52,39 @@ def test_reference_server_passes_every_check(tmp_path: Path, server_factory) -> 
     assert "| pass |" in (tmp_path / "summary.md").read_text()
     for check_id in catalogue.BY_ID:
         assert check_id in run.stdout  # one console line per check
+
+
+def test_modern_only_reference_server_passes_every_modern_check(tmp_path: Path, server_factory) -> None:
+    """The reference server's modern-only mode: every 2026-07-28 check passes (none is not-testable for lack of
+    support), every session check is not-testable and says why, and no session was ever opened."""
+    server = server_factory(extra_args=("--modern-only",))
+    run = run_harness(tmp_path, "--url", server.url, "--strict")
+    assert run.code == 0, run.stdout + run.stderr
+    modern = {r.id for r in catalogue.CATALOGUE if r.modern}
+    assert run.with_verdict("pass") == modern
+    assert run.with_verdict("not-testable") == set(catalogue.BY_ID) - modern
+    assert run.results["eras"] == "modern-only" and run.results["protocol_version"] == "2026-07-28"
+    assert all("serves only 2026-07-28" in c["reason"] for c in run.results["checks"] if c["verdict"] == "not-testable")
+    assert any(n.startswith("modern only: initialize was refused") for n in run.results["notes"]), run.results["notes"]
+    assert server.open_sessions() == 0
+
+
+def test_spec_version_picks_one_era(tmp_path: Path, server_factory) -> None:
+    server = server_factory()
+    run = run_harness(tmp_path / "modern", "--url", server.url, "--spec-version", "2026-07-28")
+    assert run.code == 0, run.stdout + run.stderr
+    modern = {r.id for r in catalogue.CATALOGUE if r.modern}
+    assert run.with_verdict("not-testable") >= set(catalogue.BY_ID) - modern
+    assert run.results["eras"] == "dual-era"
+    assert any(n.endswith("--spec-version picks the modern era") for n in run.results["notes"]), run.results["notes"]
+    assert all(
+        "picks the modern era" in c["reason"] for c in run.results["checks"] if not catalogue.get(c["id"]).modern
+    )
+    legacy = run_harness(
+        tmp_path / "legacy", "--url", server.url, "--spec-version", "2025-11-25", "--check", "stateless.*"
+    )
+    assert set(legacy.verdicts.values()) == {"not-testable"}, legacy.stdout
+    assert all("picks the legacy era" in c["reason"] for c in legacy.results["checks"])
 
 
 def test_harness_leaves_no_session_open(tmp_path: Path, server_factory) -> None:
@@ -70,7 +108,9 @@ def test_mutant_fails_its_check_and_nothing_unrelated(tmp_path: Path, server_fac
     mutant = MUTANTS[name]
     server = server_factory(mutant=name)
     budget = PROPERTY_RUN if mutant.check.startswith("property.") else SECOND_OPINION
-    run = run_harness(tmp_path, "--url", server.url, "--idle-timeout", IDLE, "--strict", MALFORMED, *budget)
+    era = "2026-07-28" if catalogue.get(mutant.check).modern else "2025-11-25"  # its era's checks (see README)
+    args = ("--idle-timeout", IDLE, "--strict", MALFORMED, "--spec-version", era, *budget)
+    run = run_harness(tmp_path, "--url", server.url, *args)
     assert run.code == 1, run.stdout + run.stderr
     assert run.verdicts[mutant.check] == "fail", run.stdout
     assert run.with_verdict("fail", "error", "warn") <= {mutant.check, *mutant.also}, run.stdout
@@ -105,6 +145,11 @@ QUIRK_VERDICTS: dict[str, tuple[str, dict[str, str], str]] = {
         "transport.session.expired-404",
         {"transport.session.expired-404": "not-testable"},
         "DELETE was answered HTTP 404 text/html, yet the session still works",
+    ),
+    "legacy-only": (
+        "stateless.*",
+        {r.id: "not-testable" for r in catalogue.CATALOGUE if r.modern},
+        'applies to 2026-07-28; server/discover was answered HTTP 400 {"code": -32600, "message": "Bad Request',
     ),
     "json-cancel-silent": (
         "cancellation.receiver.stop",
