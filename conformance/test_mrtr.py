@@ -3,7 +3,8 @@ in a retry with a new id, `inputResponses` and the `requestState` echoed verbati
 
 The tools are found by calling, first leg only, the tools the harness may call (the reference server's resolver
 tools by name first); the answers come from the same handlers that answer a 2025-11-25 session's server requests
-(an accepted form filling the requested schema, a configured sampled text).
+(by default an accepted form filling the requested schema and a fixed sampled text; `[mrtr]` of the profile
+sets them, and how many retries one call may take).
 """
 
 from __future__ import annotations
@@ -37,10 +38,15 @@ def server_requests(conv: Conversation) -> list[str]:
     return [f"{m['method']} on #{ex.number}" for ex, m in conv.messages() if "method" in m and "id" in m]
 
 
+def answering(h: Harness, kind: str) -> Conversation:
+    """A conversation for modern calls whose input requests get the profile's [mrtr] answers."""
+    return h.session(initialize=False, label=f"mrtr {kind}", handlers=h.target.mrtr.handlers())
+
+
 def first_leg(h: Harness, kind: str, **kwargs: Any) -> tuple[Conversation, str, dict[str, Any], core.Exchange]:
     """The tool that asks for `kind` input, called once; not-testable unless it asked again now."""
     name, arguments = h.input_tool(kind)
-    conv = h.session(initialize=False, label=f"mrtr {kind}")
+    conv = answering(h, kind)
     ex = conv.modern("tools/call", {"name": name, "arguments": arguments}, **kwargs)
     return conv, name, arguments, ex
 
@@ -54,8 +60,8 @@ def test_input_asked_through_mrtr(h: Harness) -> None:
         if kind not in found:
             continue
         name, arguments = found[kind]
-        conv = h.session(initialize=False, label=f"mrtr {kind}")
-        trips = conv.mrtr("tools/call", {"name": name, "arguments": arguments})
+        conv = answering(h, kind)
+        trips = conv.mrtr("tools/call", {"name": name, "arguments": arguments}, rounds=h.target.mrtr.rounds)
         requests = server_requests(conv)
         h.require(not requests, f"{name}: the server sent requests on a stream: {', '.join(requests)}")
         first, last = result_of(conv, trips[0]), result_of(conv, trips[-1])
@@ -118,3 +124,18 @@ def test_missing_input_asked_again(h: Harness) -> None:
     )
     asked = sorted(core.as_object(again.get("inputRequests")))
     h.observe(f"{name}: a retry without the answers was asked again ({', '.join(asked) or 'requestState only'})")
+
+
+LISTS = ("server/discover", "tools/list", "prompts/list", "resources/list", "resources/templates/list")
+
+
+@check("stateless.mrtr.allowed-methods")
+def test_input_required_only_where_allowed(h: Harness) -> None:
+    conv = h.session(initialize=False, label="modern lists")
+    answered_by = {method: result_of(conv, conv.modern(method)) for method in LISTS}
+    results = {m: r for m, r in answered_by.items() if r}
+    if not results:
+        h.not_testable(f"no result came to {', '.join(LISTS)}")
+    interim = [m for m, r in results.items() if r.get("resultType") == core.INPUT_REQUIRED]
+    h.require(not interim, f"InputRequiredResult on {', '.join(interim)}, which may not get one")
+    h.observe(f"{len(results)} result(s) ({', '.join(results)}), none input_required")

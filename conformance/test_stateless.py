@@ -8,12 +8,17 @@ answer by its JSON-RPC body as well as its status: in this revision 404 means "m
 
 from __future__ import annotations
 
+import base64
 import json
+import time
 from typing import Any
+
+import httpx
 
 from mcp_harness import core, schema
 from mcp_harness.discovery import may_call
-from mcp_harness.driver import Conversation
+from mcp_harness.driver import Conversation, HarnessError
+from mcp_harness.instances import Unsatisfiable, tool_arguments
 from mcp_harness.plugin import Harness, check
 
 V = core.STATELESS_VERSION
@@ -169,6 +174,42 @@ def test_header_mismatch_refused(h: Harness) -> None:
     h.observe(f"{len(probes)} mismatched or missing headers refused 400 -32020{untried}")
 
 
+def named_reads(h: Harness, conv: Conversation) -> list[tuple[str, dict[str, Any]]]:
+    """Requests that carry an Mcp-Name and change nothing: a resources/read of the first listed resource, a call of
+    the first tool the harness may call."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    listed = core.as_object(answer(conv, conv.modern("resources/list")).get("result")).get("resources")
+    uris = [r["uri"] for r in listed or [] if isinstance(r, dict) and isinstance(r.get("uri"), str)]
+    if uris:
+        found.append(("resources/read", {"uri": uris[0]}))
+    tools = callable_tools(h, conv)
+    if tools:
+        found.append(("tools/call", {"name": tools[0], "arguments": {}}))
+    return found
+
+
+@check("stateless.headers.server-decode")
+def test_encoded_name_decoded(h: Harness) -> None:
+    conv = modern(h)
+    reads = named_reads(h, conv)
+    if not reads:
+        h.not_testable("no resource listed and no tool the harness may call: no request with an Mcp-Name to send")
+    wrong, seen = [], []
+    for method, params in reads:
+        value = params.get(core.NAMED_BY[method])
+        encoded = core.SENTINEL[0] + base64.b64encode(value.encode()).decode() + core.SENTINEL[1]
+        plain, sent = conv.modern(method, params), conv.modern(method, params, headers={"Mcp-Name": encoded})
+        if error_code(conv, plain) == -32020:
+            continue  # refused even with the plain name: nothing to compare
+        seen.append(f"{method} {value!r} as {encoded} → {shown(conv, sent)[:80]}")
+        if error_code(conv, sent) == -32020:
+            wrong.append(f"{method}: Mcp-Name {encoded} (Base64 of {value!r}) → {shown(conv, sent)}")
+    if not seen:
+        h.not_testable("every request with a plain Mcp-Name was refused -32020 already")
+    h.require(not wrong, "an encoded Mcp-Name was not decoded: " + "; ".join(wrong))
+    h.observe("; ".join(seen))
+
+
 @check("stateless.legacy.initialize-error-lists-versions")
 def test_initialize_error_names_versions(h: Harness) -> None:
     conv = modern(h)
@@ -273,3 +314,154 @@ def test_cacheable_results_carry_hints(h: Harness) -> None:
     h.require(not wrong, "caching hints missing or invalid: " + "; ".join(wrong))
     hints = {m: (r["ttlMs"], r["cacheScope"]) for m, r in complete.items()}
     h.observe(f"(ttlMs, cacheScope) of {len(complete)} result(s): {hints}")
+
+
+def initialize_message(conv: Conversation, version: str) -> dict[str, Any]:
+    params = {"protocolVersion": version, "capabilities": {}, "clientInfo": conv.core.client_info}
+    return {"jsonrpc": "2.0", "id": conv.core.next_id(), "method": "initialize", "params": params}
+
+
+def end_minted(conv: Conversation, ex: core.Exchange) -> str:
+    """DELETE a session a raw request was given (the harness leaves none behind); what the answer minted, for a
+    record."""
+    minted = ex.headers.get("mcp-session-id")
+    if minted is None:
+        return ""
+    version = core.as_object(core.as_object(answer(conv, ex).get("result"))).get("protocolVersion")
+    headers = {**conv.core.base_headers, "Mcp-Session-Id": minted}
+    if isinstance(version, str):
+        headers["MCP-Protocol-Version"] = version
+    conv.raw("DELETE", headers)
+    return ", a session id minted"
+
+
+@check("stateless.legacy.dual-era")
+def test_dual_era_routing(h: Harness) -> None:
+    conv = modern(h)
+    seen = []
+    discovered = answer(conv, conv.modern("server/discover")).get("result") or {}
+    served = conv.modern("tools/list")
+    typed = core.as_object(answer(conv, served).get("result")).get("resultType")
+    seen.append(
+        f"modern tools/list → HTTP {served.status}, resultType {typed!r}"
+        + (", a session id minted" if "mcp-session-id" in served.headers else ", no session id")
+    )
+    legacy = h.session(initialize=False, label=f"legacy initialize for {V}")
+    try:  # asks for the modern version at initialize, which 2026-07-28 does not have: a legacy one must come back
+        offered = legacy.initialize(V).get("protocolVersion")
+        era = "legacy" if offered in core.STATEFUL_VERSIONS else "NOT a session revision"
+        sid = "a session" if legacy.core.session_id is not None else "no session id"
+        seen.append(f"initialize asking for {V} → counter-offer {offered!r} ({era}), {sid}")
+    except HarnessError as e:
+        seen.append(f"initialize asking for {V} → {e}")
+    listed = discovered.get("supportedVersions")
+    seen.append(
+        f"server/discover lists {listed}; initialize negotiates {h.probe.protocol_version}"
+        + ("" if h.probe.protocol_version in (listed or []) else " (not listed: the spec does not say it must be)")
+    )
+    mixed = conv.core.modern_headers("tools/list", {})
+    mixed.pop("MCP-Protocol-Version")
+    body = {
+        "jsonrpc": "2.0",
+        "id": conv.core.next_id(),
+        "method": "tools/list",
+        "params": {"_meta": conv.core.envelope()},
+    }
+    ex = conv.raw("POST", mixed, body)
+    seen.append(f"mixed: modern body without MCP-Protocol-Version → {shown(conv, ex)}{end_minted(conv, ex)}")
+    headers = {**conv.core.headers(), "MCP-Protocol-Version": V}
+    ex = conv.raw("POST", headers, initialize_message(conv, core.LATEST_VERSION))
+    seen.append(f"mixed: initialize with MCP-Protocol-Version {V} → {shown(conv, ex)}{end_minted(conv, ex)}")
+    h.info("; ".join(seen))
+
+
+def role_call(h: Harness, conv: Conversation, role: str = "progress", **send: Any) -> tuple[str, core.Exchange]:
+    """The tool of `role` (the profile's [tools.<role>], else the fixture name) called as a modern request with a
+    progressToken, its stream read as `send` says; not-testable when the server does not list it."""
+    spec = h.target.tools[role]
+    if role not in h.target.tools_named and h.probe.legacy and h.probe.session_id_issued:
+        found = h.state.discover_roles().found.get(role)  # found in a session: the same tool serves both eras
+        spec = found.tool if found else spec
+    ex = conv.modern("tools/list")
+    tools = core.as_object(answer(conv, ex).get("result")).get("tools")
+    listed = {t.get("name"): t for t in tools or [] if isinstance(t, dict)}
+    if spec.name not in listed:
+        h.not_testable(f"the server lists no tool {spec.name!r} for {role}; name one in [tools.{role}]")
+    arguments = spec.arguments
+    if arguments is None:
+        try:
+            arguments = tool_arguments(listed[spec.name], spec.hints, True)
+        except Unsatisfiable as e:
+            h.not_testable(f"no valid arguments for the {role} tool {spec.name!r} could be built: {e}")
+    call = conv.core.modern("tools/call", {"name": spec.name, "arguments": arguments}, progress=True)
+    return spec.name, conv.send(call, **send)
+
+
+@check("stateless.http.sse-notifications-related")
+def test_notifications_belong_to_their_call(h: Harness) -> None:
+    conv = modern(h)
+    name, ex = role_call(h, conv)
+    token = core.as_object(core.as_object(ex.message).get("params")).get("_meta", {}).get("progressToken")
+    notes = [m for m in ex.messages if "method" in m and "id" not in m]
+    if not notes:
+        h.not_testable(f"{name} sent no notification before its result ({answered_as(conv, ex)})")
+    foreign = [
+        f"{m['method']} for token {core.as_object(m.get('params')).get('progressToken')!r}"
+        for m in notes
+        if m["method"] == "notifications/progress" and core.as_object(m.get("params")).get("progressToken") != token
+    ]
+    h.require(not foreign, f"{name}'s stream carried notifications of another request: {', '.join(foreign)}")
+    kinds = sorted({m["method"] for m in notes})
+    h.observe(f"{name}: {len(notes)} notification(s) ({', '.join(kinds)}), progress only for its token {token!r}")
+
+
+@check("stateless.http.x-accel-buffering")
+def test_sse_answers_unbuffered(h: Harness) -> None:
+    conv = modern(h)
+    name, ex = role_call(h, conv)
+    if ex.content_type != core.SSE:
+        h.not_testable(f"{name} was answered {ex.content_type or 'without a content type'}, not an SSE stream")
+    value = ex.headers.get("x-accel-buffering")
+    h.require(value == "no", f"{name}'s SSE answer carries X-Accel-Buffering {value!r}, not 'no'")
+    h.observe(f"{name}: SSE with X-Accel-Buffering: no")
+
+
+def answered_as(conv: Conversation, ex: core.Exchange) -> str:
+    typed = core.as_object(answer(conv, ex).get("result")).get("resultType")
+    return f"HTTP {ex.status} {ex.content_type}, resultType {typed!r}"
+
+
+CANCEL_SEEN = 5.0  # seconds the side channel is watched for the cancellation after the stream is closed
+
+
+def cancelled_count(h: Harness) -> int | None:
+    """The side channel's count of cancelled calls, or None when its answer holds none; unreachable, an error."""
+    url, field = h.target.side_channel or ("", "")
+    try:
+        value = core.as_object(httpx.get(url, timeout=h.target.timeout).json()).get(field)
+    except httpx.HTTPError as e:
+        raise HarnessError(f"the side channel {url} could not be read: {type(e).__name__}: {e}") from None
+    except ValueError:
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@check("stateless.http.disconnect-cancels")
+def test_closing_the_stream_cancels(h: Harness) -> None:
+    if h.target.side_channel is None:
+        h.not_testable("no side channel counts the server's cancelled calls: give --side-channel URL#FIELD")
+    url, field = h.target.side_channel
+    before = cancelled_count(h)
+    if before is None:
+        h.not_testable(f"the side channel {url} gave no whole number {field!r}")
+    conv = modern(h)
+    name, ex = role_call(h, conv, "slow", stop_when=lambda e: bool(e.messages))  # dropped at its first message
+    if ex.request_id in conv.core.responses:
+        h.not_testable(f"{name}'s result came before the stream could be closed mid-call")
+    ends = time.monotonic() + CANCEL_SEEN
+    after = before
+    while after == before and time.monotonic() < ends:
+        time.sleep(0.1)
+        after = cancelled_count(h) or before
+    h.require(after > before, f"{name}'s stream closed mid-call; {field} stayed {before} for {CANCEL_SEEN:g}s")
+    h.observe(f"{name}'s stream closed at its first message; {field} {before} → {after}")

@@ -66,7 +66,7 @@ class Requirement:
     title: str
     rows: tuple[Row, ...]
     kind: str = "check"  # "check" (can fail; has a mutant) or "info" (records what the spec leaves open)
-    binds: str = "any"  # which servers the rule binds: "any", or "modern-only" (those that serve no session revision)
+    binds: str = "any"  # which servers the rule binds: "any", "modern-only" (no session revision) or "dual-era"
 
     @property
     def modern(self) -> bool:
@@ -309,6 +309,23 @@ STATELESS: tuple[Requirement, ...] = (
         ),
     ),
     Requirement(
+        "stateless.headers.server-decode",
+        "stateless",
+        "an Mcp-Name sent Base64-encoded (=?base64?…?=) is decoded before it is compared with the body: the request "
+        "is served",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                STREAMABLE,
+                "value-encoding",
+                "Servers and intermediaries that need to inspect these values **MUST** decode them accordingly. In "
+                "particular, servers **MUST** decode an encoded `Mcp-Name` or `Mcp-Param-{Name}` value before "
+                "comparing it to the corresponding request body value during Server Validation.",
+            ),
+        ),
+    ),
+    Requirement(
         "stateless.legacy.initialize-error-lists-versions",
         "stateless",
         "a modern-only server names the versions it supports in its error to a legacy initialize",
@@ -403,6 +420,21 @@ STATELESS: tuple[Requirement, ...] = (
         ),
     ),
     Requirement(
+        "stateless.mrtr.allowed-methods",
+        "mrtr",
+        "no InputRequiredResult on any request but tools/call, prompts/get and resources/read",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                MRTR,
+                "supported-requests",
+                "Servers **MAY** send `InputRequiredResult` responses on the following client requests: … Servers "
+                "**MUST NOT** send `InputRequiredResult` responses on any other client requests.",
+            ),
+        ),
+    ),
+    Requirement(
         "stateless.mrtr.value-types",
         "mrtr",
         "every inputRequests value is an ElicitRequest, CreateMessageRequest or ListRootsRequest",
@@ -462,6 +494,68 @@ STATELESS: tuple[Requirement, ...] = (
                 "missing information is necessary for the server to process the request, the server **SHOULD** "
                 "respond with a new `InputRequiredResult` requesting the missing information again, rather than "
                 "returning an error.",
+            ),
+        ),
+    ),
+    Requirement(
+        "stateless.legacy.dual-era",
+        "stateless",
+        "how a dual-era server selects the era: modern _meta served statelessly, initialize opening a legacy session "
+        "(also when it asks for 2026-07-28), the versions each era advertises, and how mixed requests are routed",
+        (
+            Row(
+                (V0728,),
+                "MAY",
+                VERSIONING,
+                "compatibility-matrix",
+                "A dual-era server **MAY** serve both eras concurrently on the same endpoint or process.",
+            ),
+        ),
+        kind="info",
+        binds="dual-era",
+    ),
+    Requirement(
+        "stateless.http.sse-notifications-related",
+        "stateless",
+        "the notifications on a modern call's stream relate to that call: progress only for its own progressToken",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                STREAMABLE,
+                "receiving-messages",
+                "The server **MAY** send JSON-RPC _notifications_ — for example, `notifications/progress` or "
+                "`notifications/message` — before the final response. These notifications **MUST** relate to the "
+                "originating client request.",
+            ),
+        ),
+    ),
+    Requirement(
+        "stateless.http.x-accel-buffering",
+        "stateless",
+        "an SSE answer to a modern request carries X-Accel-Buffering: no",
+        (
+            Row(
+                (V0728,),
+                "SHOULD",
+                STREAMABLE,
+                "receiving-messages",
+                "When initiating an SSE stream, servers **SHOULD** include the `X-Accel-Buffering: no` header in the "
+                "HTTP response.",
+            ),
+        ),
+    ),
+    Requirement(
+        "stateless.http.disconnect-cancels",
+        "stateless",
+        "closing a modern call's SSE stream mid-call cancels the call (seen through the side channel's count)",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                STREAMABLE,
+                "cancellation",
+                "Closing the SSE response stream **MUST** be treated by the server as cancellation of that request.",
             ),
         ),
     ),

@@ -688,6 +688,10 @@ class Session:
         if self.validate:
             version = self._version(exchange)
             events += self._check_schema(exchange, schema.validate_response(version, message, pending.method))
+        interim = as_object(message.get("result")).get("resultType") == INPUT_REQUIRED
+        if exchange.stream.version is not None and interim and pending.method not in NAMED_BY:
+            detail = f"an InputRequiredResult answered {pending.method}, which may not get one"
+            events.append(self._violation(exchange, "stateless.mrtr.allowed-methods", detail))
         if pending.method == "initialize" and isinstance(message.get("result"), dict):
             # Each field is kept only with the type the schema gives it (a wrong one is the schema check's
             # failure, and must not become an exception here or in every header built later).
@@ -740,7 +744,9 @@ class Session:
             if not _is_id(token) or token not in self.progress:
                 # On a resumption it was replayed from another stream (the more precise of the two rules it breaks).
                 stray = f"progress for token {token!r} this session never sent"
-                if exchange.resumes is not None:
+                if exchange.stream.version is not None:  # a modern call's own stream: not this request's progress
+                    events.append(self._violation(exchange, "stateless.http.sse-notifications-related", stray))
+                elif exchange.resumes is not None:
                     events.append(self._violation(exchange, "transport.resume.no-cross-stream-replay", stray))
                 else:
                     events.append(self._violation(exchange, "transport.session.isolation", stray))

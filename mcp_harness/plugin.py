@@ -289,6 +289,8 @@ def _applicability(state: RunState, req: Requirement) -> str | None:
             return f"applies to {core.STATELESS_VERSION}; --spec-version picks the legacy era"
         if req.binds == "modern-only" and p is not None and p.legacy:
             return f"binds servers that serve only modern versions; this one also serves initialize ({p.era})"
+        if req.binds == "dual-era" and p is not None and not p.legacy:
+            return "applies to dual-era servers; this one serves no initialize (modern-only)"
         return None
     if era == "modern":
         return f"a session revision's check; --spec-version {core.STATELESS_VERSION} picks the modern era"
@@ -391,6 +393,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             state.target.idle_timeout = embedded.DEFAULT_IDLE_TIMEOUT
         state.server = embedded.start(idle_timeout=state.target.idle_timeout)
         state.target.url = state.config.url = state.server.url
+        if state.target.side_channel is None:  # its counters: what it cancelled
+            state.target.side_channel = (state.server.url.removesuffix("/mcp") + "/sessions", "cancelled")
         state.notes.append(f"embedded reference server, idle timeout {state.target.idle_timeout:g}s")
     handed = next((p for p in session.config.pluginmanager.get_plugins() if isinstance(p, Handover)), None)
     try:

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from mcp_harness import agentcore, policy
+from mcp_harness import agentcore, core, policy
 from mcp_harness.auth import Auth, AuthError, SigV4, TokenSource
 from mcp_harness.core import LATEST_VERSION, STATEFUL_VERSIONS, STATELESS_VERSION
 
@@ -75,6 +75,18 @@ PROFILE_KEYS: dict[str, str] = {
     "properties": "table: property-check settings, see the properties.* keys",
     "auth": "table: a token read from the environment or a command (again after a 401), SigV4; see auth.*",
     "agentcore": "table: the target is behind Amazon Bedrock AgentCore Runtime; see agentcore.*",
+    "mrtr": f"table: how {STATELESS_VERSION} input requests (MRTR) are answered; see mrtr.*",
+    "side_channel": 'string "URL#FIELD": a URL answering GET with a JSON object whose FIELD counts the calls the '
+    "server cancelled (the reference server: <origin>/sessions#cancelled); lets the harness see a cancellation by "
+    "disconnect",
+}
+# [mrtr] key → help. README mirrors this table.
+MRTR_KEYS: dict[str, str] = {
+    "elicitation": 'string: how an elicitation input is answered: "accept" (content filling the requested schema), '
+    '"decline" or "cancel" (default accept)',
+    "sampling_text": 'string: the text a sampling input is answered with (default "mcp-harness sampled text")',
+    "sampling_model": 'string: the model named with it (default "mcp-harness-model")',
+    "rounds": "whole number >= 1: retries of one MRTR call at most, before the harness gives up (default 4)",
 }
 # [auth] key → help. README mirrors this table.
 AUTH_KEYS: dict[str, str] = {
@@ -194,6 +206,8 @@ class Target:
     properties: PropertySettings = field(default_factory=lambda: PropertySettings())
     auth: Auth | None = None
     front: agentcore.Front | None = None
+    mrtr: MrtrSettings = field(default_factory=lambda: MrtrSettings())
+    side_channel: tuple[str, str] | None = None  # (URL, field) counting the calls the server cancelled
 
     @property
     def declared_stateful(self) -> bool:
@@ -244,6 +258,52 @@ def property_budget(text: str, key: str = "--property-budget") -> tuple[int, flo
     if count < 1 or not limit > 0:
         raise ProfileError(f"{key}: expected at least 1 example and seconds > 0, got {text!r}")
     return count, limit
+
+
+@dataclass
+class MrtrSettings:
+    """How the harness answers the input a 2026-07-28 server asks for ([mrtr] of the profile)."""
+
+    elicitation: str = "accept"
+    sampling_text: str = "mcp-harness sampled text"
+    sampling_model: str = "mcp-harness-model"
+    rounds: int = 4
+
+    def handlers(self) -> dict[str, Any]:
+        """The answers, as the session core's handlers (the ones a 2025-11-25 session's server requests get)."""
+        return {
+            **core.DEFAULT_HANDLERS,
+            "elicitation/create": core.elicitation_answer(self.elicitation),
+            "sampling/createMessage": core.sampling_answer(self.sampling_text, self.sampling_model),
+        }
+
+
+def check_side_channel(value: Any, key: str = "side_channel") -> tuple[str, str]:
+    """ "URL#FIELD" → (URL, FIELD); the URL as check_url wants it (http or https, a host)."""
+    text = _string(value, key)
+    url, sep, name = text.rpartition("#")
+    if not sep or not url or not name:
+        raise ProfileError(f"{key}: expected URL#FIELD (the JSON field counting cancelled calls), got {text!r}")
+    return check_url(interpolate(url, key), key), name
+
+
+def _mrtr_table(value: Any) -> MrtrSettings:
+    table = _table(value, "mrtr", MRTR_KEYS)
+    settings = MrtrSettings()
+    if "elicitation" in table:
+        if table["elicitation"] not in ("accept", "decline", "cancel"):
+            raise ProfileError(f"mrtr.elicitation: expected accept, decline or cancel, got {table['elicitation']!r}")
+        settings.elicitation = table["elicitation"]
+    if "sampling_text" in table:
+        settings.sampling_text = _string(table["sampling_text"], "mrtr.sampling_text")
+    if "sampling_model" in table:
+        settings.sampling_model = _string(table["sampling_model"], "mrtr.sampling_model")
+    if "rounds" in table:
+        rounds = table["rounds"]
+        if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 1:
+            raise ProfileError(f"mrtr.rounds: expected a whole number >= 1, got {rounds!r}")
+        settings.rounds = rounds
+    return settings
 
 
 def _properties_table(value: Any) -> PropertySettings:
@@ -556,6 +616,10 @@ def load_profile(path: str | Path, target: Target | None = None) -> Target:
             target.auth = _auth_table(value)
         elif key == "agentcore":
             target.front = _agentcore_table(value)
+        elif key == "mrtr":
+            target.mrtr = _mrtr_table(value)
+        elif key == "side_channel":
+            target.side_channel = check_side_channel(value)
         else:
             raise ProfileError(f"{key}: unknown key in profile {path} (known: {', '.join(sorted(PROFILE_KEYS))})")
     if target.front is not None:

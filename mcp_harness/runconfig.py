@@ -22,6 +22,7 @@ from mcp_harness.profile import (
     DEFAULT_PROPERTY_SECONDS,
     ProfileError,
     Target,
+    check_side_channel,
     check_url,
     interpolate,
     load_profile,
@@ -200,6 +201,14 @@ OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         },
     ),
     (
+        ("--side-channel",),
+        {
+            "metavar": "URL#FIELD",
+            "help": "a URL whose JSON FIELD counts the calls the server cancelled (the embedded server's is used by "
+            f"default): lets the harness see a cancellation by disconnect ({core.STATELESS_VERSION})",
+        },
+    ),
+    (
         ("--idle-timeout",),
         {"type": float, "metavar": "SECONDS", "help": "the target's session idle timeout (enables the expiry check)"},
     ),
@@ -311,6 +320,8 @@ def build_target(option: Any) -> Target:
         target.url = check_url(option.url, "--url")
     if option.spec_version:
         pick_version(target, option.spec_version, "--spec-version")
+    if option.side_channel:
+        target.side_channel = check_side_channel(option.side_channel, "--side-channel")
     if option.idle_timeout is not None:
         if option.idle_timeout <= 0:
             raise ProfileError("--idle-timeout: expected a number of seconds > 0")

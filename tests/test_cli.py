@@ -130,7 +130,11 @@ def test_a_modern_only_server_cannot_be_tested_in_the_legacy_era(tmp_path: Path,
 def test_server_dying_mid_run_gives_a_complete_report(tmp_path: Path, server_factory) -> None:
     server = server_factory()
     proc = subprocess.Popen(
-        harness_command(tmp_path, "--url", server.url, "--idle-timeout", "2", "--timeout", "3", "--property-malformed"),
+        harness_command(
+            tmp_path,
+            *("--url", server.url, "--idle-timeout", "2", "--timeout", "3", "--property-malformed"),
+            *("--side-channel", server.url.removesuffix("/mcp") + "/sessions#cancelled"),  # the check needs one
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

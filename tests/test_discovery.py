@@ -30,7 +30,8 @@ ROUND_TRIP_MUTANTS = sorted(
 
 def test_renamed_tools_are_found_by_observation_and_every_check_runs(tmp_path: Path, server_factory) -> None:
     server = server_factory(extra_args=RENAMED)
-    run = run_harness(tmp_path, "--url", server.url, "--idle-timeout", "2", "--strict")
+    counter = server.url.removesuffix("/mcp") + "/sessions#cancelled"  # what the disconnect check reads
+    run = run_harness(tmp_path, "--url", server.url, "--idle-timeout", "2", "--strict", "--side-channel", counter)
     assert run.code == 0, run.stdout + run.stderr
     info = {r.id for r in catalogue.CATALOGUE if r.kind == "info"}
     modern_only = {r.id for r in catalogue.CATALOGUE if r.binds == "modern-only"}  # the server is dual-era

@@ -137,3 +137,19 @@ def test_every_load_key_has_a_variable_and_help() -> None:
     variables = [variable for _, _, variable, _ in LOAD_KEYS.values()]
     assert len(set(variables)) == len(variables)
     assert all(help_text for *_, help_text in LOAD_KEYS.values())
+
+
+def test_mrtr_answers_come_from_the_profile(tmp_path) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text('[mrtr]\nelicitation = "decline"\nsampling_text = "hi"\nrounds = 2\n')
+    mrtr = load_profile(path).mrtr
+    handlers = mrtr.handlers()
+    assert mrtr.rounds == 2
+    assert handlers["elicitation/create"]({"requestedSchema": {}}) == {"action": "decline"}
+    assert handlers["sampling/createMessage"]({})["content"]["text"] == "hi"
+    path.write_text('[mrtr]\nelicitation = "maybe"\n')
+    with pytest.raises(ProfileError, match=r"mrtr\.elicitation: expected accept, decline or cancel"):
+        load_profile(path)
+    path.write_text("[mrtr]\nrounds = 0\n")
+    with pytest.raises(ProfileError, match=r"mrtr\.rounds: expected a whole number >= 1"):
+        load_profile(path)
