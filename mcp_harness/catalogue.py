@@ -208,6 +208,7 @@ PROPERTIES: tuple[Requirement, ...] = (
 STREAMABLE = "basic/transports/streamable-http"
 VERSIONING = "basic/versioning"
 MRTR = "basic/patterns/mrtr"
+SUBSCRIPTIONS = "basic/patterns/subscriptions"
 EARLIER_TRAFFIC = (
     "A server that supports only this revision and receives such traffic from an older client **SHOULD** respond as "
     "follows: … "
@@ -556,6 +557,53 @@ STATELESS: tuple[Requirement, ...] = (
                 STREAMABLE,
                 "cancellation",
                 "Closing the SSE response stream **MUST** be treated by the server as cancellation of that request.",
+            ),
+        ),
+    ),
+    Requirement(
+        "stateless.subs.ack-first",
+        "listen",
+        "a subscriptions/listen stream opens with notifications/subscriptions/acknowledged carrying its id",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                SUBSCRIPTIONS,
+                "acknowledgment",
+                "The server **MUST** send `notifications/subscriptions/acknowledged` as the first message carrying the "
+                "subscription's ID in `_meta` under `io.modelcontextprotocol/subscriptionId`, and **MUST NOT** send "
+                "any notification on the subscription before it.",
+            ),
+        ),
+    ),
+    Requirement(
+        "stateless.meta.subscription-id",
+        "listen",
+        "every notification on a listen stream carries io.modelcontextprotocol/subscriptionId, the listen's id",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                "basic/index",
+                "general-fields",
+                "On notifications delivered via a `subscriptions/listen` stream, the server **MUST** include "
+                "`io.modelcontextprotocol/subscriptionId` in `_meta` so the client can correlate the notification "
+                "with the originating subscription request.",
+            ),
+        ),
+    ),
+    Requirement(
+        "stateless.subs.only-requested",
+        "listen",
+        "a listen stream that asked only for prompt list changes gets no tools/list_changed (while one that asked "
+        "for it does)",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                SUBSCRIPTIONS,
+                "opening-a-stream",
+                "The server **MUST NOT** send notification types the client has not explicitly requested.",
             ),
         ),
     ),

@@ -396,6 +396,16 @@ class Conversation:
             if policy.drained(exchange, ends):
                 break
 
+    def listen(self, notifications: Mapping[str, Any]) -> Stream:
+        """A 2026-07-28 `subscriptions/listen` for these notification kinds, its stream read by a background
+        thread until closed (stop())."""
+        stream = Stream(
+            self, self._call_core(self.core.modern, "subscriptions/listen", {"notifications": notifications})
+        )
+        self.streams.append(stream)
+        stream.start()
+        return stream
+
     def open_stream(self) -> Stream:
         """Open the session's GET stream, read by a background thread until closed."""
         stream = Stream(self, self._call_core(self.core.stream, None))
@@ -439,7 +449,7 @@ def _chunks(response: httpx.Response) -> Iterator[bytes]:
 
 
 class Stream(threading.Thread):
-    """A GET SSE stream read in the background; `stop()` closes it."""
+    """An SSE stream read in the background (a session's GET, a 2026-07-28 listen); `stop()` closes it."""
 
     def __init__(self, conv: Conversation, exchange: core.Exchange) -> None:
         super().__init__(daemon=True, name=f"sse-{conv.core.tag}-{exchange.number}")

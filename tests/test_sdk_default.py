@@ -11,7 +11,8 @@ from conftest import run_harness
 from mcp_harness import catalogue
 
 # greet is not annotated readOnlyHint: named, it may be called.
-PROFILE = '[tools.elicitation]\nname = "greet"\n[tools.progress]\nname = "slow"\n[tools.slow]\nname = "slow"\n'
+ROLES = {"elicitation": "greet", "progress": "slow", "slow": "slow", "listen": "poke"}
+PROFILE = "".join(f'[tools.{role}]\nname = "{name}"\n' for role, name in ROLES.items())
 
 
 def test_a_plain_sdk_server_gets_the_pinned_verdicts(tmp_path: Path, server_factory) -> None:
