@@ -375,9 +375,11 @@ def test_dual_era_routing(h: Harness) -> None:
     h.info("; ".join(seen))
 
 
-def role_call(h: Harness, conv: Conversation, role: str = "progress", **send: Any) -> tuple[str, core.Exchange]:
+def role_call(
+    h: Harness, conv: Conversation, role: str = "progress", meta: dict[str, Any] | None = None, **send: Any
+) -> tuple[str, core.Exchange]:
     """The tool of `role` (the profile's [tools.<role>], else the fixture name) called as a modern request with a
-    progressToken, its stream read as `send` says; not-testable when the server does not list it."""
+    progressToken (and `meta`), its stream read as `send` says; not-testable when the server does not list it."""
     spec = h.target.tools[role]
     if role not in h.target.tools_named and h.probe.legacy and h.probe.session_id_issued:
         found = h.state.discover_roles().found.get(role)  # found in a session: the same tool serves both eras
@@ -393,7 +395,7 @@ def role_call(h: Harness, conv: Conversation, role: str = "progress", **send: An
             arguments = tool_arguments(listed[spec.name], spec.hints, True)
         except Unsatisfiable as e:
             h.not_testable(f"no valid arguments for the {role} tool {spec.name!r} could be built: {e}")
-    call = conv.core.modern("tools/call", {"name": spec.name, "arguments": arguments}, progress=True)
+    call = conv.core.modern("tools/call", {"name": spec.name, "arguments": arguments}, progress=True, meta=meta)
     return spec.name, conv.send(call, **send)
 
 
@@ -465,3 +467,19 @@ def test_closing_the_stream_cancels(h: Harness) -> None:
         after = cancelled_count(h) or before
     h.require(after > before, f"{name}'s stream closed mid-call; {field} stayed {before} for {CANCEL_SEEN:g}s")
     h.observe(f"{name}'s stream closed at its first message; {field} {before} → {after}")
+
+
+LOG_LEVEL = core.META + "logLevel"
+
+
+@check("stateless.logging.opt-in")
+def test_logs_only_when_asked(h: Harness) -> None:
+    conv = modern(h)
+    name, asked = role_call(h, conv, "logging", meta={LOG_LEVEL: "debug"})
+    logs = [m for m in asked.messages if m.get("method") == "notifications/message"]
+    if not logs:
+        h.not_testable(f"{name} sent no notifications/message even with logLevel debug ({answered_as(conv, asked)})")
+    _, plain = role_call(h, conv, "logging")
+    unasked = [m for m in plain.messages if m.get("method") == "notifications/message"]
+    h.require(not unasked, f"{name} without logLevel still got {len(unasked)} notifications/message")
+    h.observe(f"{name}: {len(logs)} log message(s) with logLevel debug, none without")

@@ -608,6 +608,20 @@ STATELESS: tuple[Requirement, ...] = (
         ),
     ),
     Requirement(
+        "stateless.logging.opt-in",
+        "stateless",
+        "a modern call without _meta logLevel gets no notifications/message (the same call with logLevel does)",
+        (
+            Row(
+                (V0728,),
+                "MUST",
+                "server/utilities/logging",
+                "per-request-log-level",
+                "The server **MUST NOT** emit `notifications/message` for a request that does not include this field.",
+            ),
+        ),
+    ),
+    Requirement(
         "stateless.caching.hints",
         "stateless",
         "complete results of server/discover and the lists the server advertises carry ttlMs (an integer >= 0) and "

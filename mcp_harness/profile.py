@@ -69,6 +69,8 @@ PROFILE_KEYS: dict[str, str] = {
     "tools.sampling": "table {name, arguments?}: a tool that sends a sampling/createMessage request",
     "tools.slow": "table {name, arguments?}: a tool that runs for a few seconds (cancellation, resumability)",
     "tools.call": "table {name, arguments}: the tool the load tool_call scenario calls (default: echo)",
+    "tools.logging": "table {name, arguments?}: a tool that logs (notifications/message) when the request asks for "
+    "logs (default: test_tool_with_logging)",
     "tools.listen": "table {name, arguments?}: a tool whose call publishes notifications/tools/list_changed to "
     f"subscriptions/listen streams ({STATELESS_VERSION}; default: test_tools_list_changed)",
     # without arguments, a [tools.*] tool's are built from its inputSchema (required properties, valid values)
@@ -126,7 +128,7 @@ DEFAULT_PROPERTY_EXAMPLES = 25  # per property check (per tool for tool argument
 DEFAULT_PROPERTY_SECONDS = 4.0  # per property check, for generating; as long again for shrinking a failure
 DEFAULT_PROPERTY_RATE = 100.0  # requests per second
 DEFAULT_CALL_TIMEOUT = 5.0  # seconds a generated tool call may take before it is cancelled
-TOOL_ROLES = ("progress", "elicitation", "sampling", "slow", "call", "listen")
+TOOL_ROLES = ("progress", "elicitation", "sampling", "slow", "call", "listen", "logging")
 # The official conformance fixture names, with the arguments given (None: built from the tool's inputSchema) and
 # hints merged into built ones where they stay valid: `slow` is the progress tool made to take ~1.6 s.
 DEFAULT_TOOLS: dict[str, tuple[str, dict[str, Any] | None, dict[str, Any]]] = {
@@ -136,6 +138,7 @@ DEFAULT_TOOLS: dict[str, tuple[str, dict[str, Any] | None, dict[str, Any]]] = {
     "slow": ("test_tool_with_progress", None, {"steps": 8, "delay": 0.2}),
     "call": ("echo", {"text": "hello"}, {}),
     "listen": ("test_tools_list_changed", None, {}),
+    "logging": ("test_tool_with_logging", None, {}),
 }
 # [load] key → (kind, default, environment variable that overrides it, help). README mirrors this table.
 LOAD_KEYS: dict[str, tuple[str, Any, str, str]] = {

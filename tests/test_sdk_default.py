@@ -11,7 +11,7 @@ from conftest import run_harness
 from mcp_harness import catalogue
 
 # greet is not annotated readOnlyHint: named, it may be called.
-ROLES = {"elicitation": "greet", "progress": "slow", "slow": "slow", "listen": "poke"}
+ROLES = {"elicitation": "greet", "progress": "slow", "slow": "slow", "listen": "poke", "logging": "chatty"}
 PROFILE = "".join(f'[tools.{role}]\nname = "{name}"\n' for role, name in ROLES.items())
 
 
