@@ -13,6 +13,7 @@ from mcp_harness import core
 from mcp_harness.driver import Conversation, HarnessError, Stream
 from mcp_harness.instances import Unsatisfiable, tool_arguments
 from mcp_harness.plugin import Harness, check
+from mcp_harness.scenarios import modern_tools
 
 ACK = "notifications/subscriptions/acknowledged"
 CHANGED = "notifications/tools/list_changed"
@@ -46,8 +47,7 @@ def opened(h: Harness, conv: Conversation, wanted: dict[str, Any]) -> Stream:
 def publish(h: Harness, conv: Conversation, streams: list[Stream]) -> str:
     """Call the tool that publishes a tools/list_changed; wait until every stream given has one (or DELIVERY)."""
     spec = h.target.tools["listen"]
-    listed = core.as_object(conv.core.answer(conv.modern("tools/list")).get("result")).get("tools")
-    tools = {t.get("name"): t for t in listed or [] if isinstance(t, dict)}
+    tools, _ = modern_tools(conv)
     if spec.name not in tools:
         h.not_testable(
             f"no tool publishes a change to trigger the stream: name one in [tools.listen] ({spec.name!r} "

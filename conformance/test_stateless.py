@@ -20,6 +20,7 @@ from mcp_harness.discovery import may_call
 from mcp_harness.driver import Conversation, HarnessError
 from mcp_harness.instances import Unsatisfiable, tool_arguments
 from mcp_harness.plugin import Harness, check
+from mcp_harness.scenarios import modern_tools
 
 V = core.STATELESS_VERSION
 UNSUPPORTED = "1900-01-01"  # a date no revision has: unknown to every server
@@ -58,10 +59,8 @@ def modern(h: Harness) -> Conversation:
 def callable_tools(h: Harness, conv: Conversation) -> list[str]:
     """The tools of the first `tools/list` page the harness may call (discovery.may_call): a server that ignored a
     wrong header would run the call, so only a tool that changes nothing is named in one."""
-    ex = conv.modern("tools/list")
-    tools = core.as_object(answer(conv, ex).get("result")).get("tools")
-    named = [t for t in tools or [] if isinstance(t, dict) and isinstance(t.get("name"), str)]
-    return [t["name"] for t in named if may_call(t, h.target) is None]
+    listed, _ = modern_tools(conv)
+    return [name for name, tool in listed.items() if may_call(tool, h.target) is None]
 
 
 @check("stateless.discover.required")
@@ -384,9 +383,7 @@ def role_call(
     if role not in h.target.tools_named and h.probe.legacy and h.probe.session_id_issued:
         found = h.state.discover_roles().found.get(role)  # found in a session: the same tool serves both eras
         spec = found.tool if found else spec
-    ex = conv.modern("tools/list")
-    tools = core.as_object(answer(conv, ex).get("result")).get("tools")
-    listed = {t.get("name"): t for t in tools or [] if isinstance(t, dict)}
+    listed, _ = modern_tools(conv)
     if spec.name not in listed:
         h.not_testable(f"the server lists no tool {spec.name!r} for {role}; name one in [tools.{role}]")
     arguments = spec.arguments

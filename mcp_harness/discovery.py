@@ -19,7 +19,7 @@ from mcp_harness import core
 from mcp_harness.driver import Client, HarnessError
 from mcp_harness.instances import Unsatisfiable, tool_arguments
 from mcp_harness.profile import DEFAULT_TOOLS, Target, ToolSpec
-from mcp_harness.scenarios import list_tools
+from mcp_harness.scenarios import list_tools, modern_tools
 
 ROLES = ("progress", "elicitation", "sampling", "slow")  # the roles of the conformance checks
 SIGNS = {"elicitation": "elicitation/create", "sampling": "sampling/createMessage"}  # role → the request it sends
@@ -203,11 +203,8 @@ def find_input_tools(conv: Any, target: Target, enabled: bool = True) -> InputTo
     """Call (first leg only: no retry, so nothing runs past its question) the tools the harness may call, fixture
     names first, with every capability declared, and note which kind of input each asks for."""
     found = InputTools()
-    ex = conv.modern("tools/list")
-    tools = core.as_object(core.as_object(conv.core.responses.get(ex.request_id)).get("result")).get("tools")
-    listed = (
-        [t for t in tools if isinstance(t, dict) and isinstance(t.get("name"), str)] if isinstance(tools, list) else []
-    )
+    tools, ex = modern_tools(conv)
+    listed = list(tools.values())
     if not listed:
         found.note = f"tools/list (modern) listed no tools (HTTP {ex.status})"
         return found

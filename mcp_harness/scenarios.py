@@ -215,6 +215,15 @@ def list_tools(conv: SessionAPI) -> dict[str, dict[str, Any]]:
     return tools
 
 
+def modern_tools(conv: Any) -> tuple[dict[str, dict[str, Any]], core.Exchange]:
+    """name → tool definition of the first page of a 2026-07-28 `tools/list` ({} when there is none), and its
+    exchange."""
+    ex = conv.modern("tools/list")
+    tools = core.as_object(conv.core.answer(ex).get("result")).get("tools")
+    listed = tools if isinstance(tools, list) else []
+    return {t["name"]: t for t in listed if isinstance(t, dict) and isinstance(t.get("name"), str)}, ex
+
+
 def result_text(result: dict[str, Any]) -> str:
     """The text content of a CallToolResult, joined."""
     content = result.get("content")
